@@ -1,0 +1,58 @@
+import type { z } from 'zod';
+import type { RunContext } from './backend.ts';
+import type { PortType } from './port-types.ts';
+import type { PortValues } from './values.ts';
+
+// A node type = a definition (pure data + zod params schema) plus a kernel (a function over RunContext).
+
+export interface InputSpec {
+  readonly type: PortType;
+  readonly optional?: boolean;
+  readonly description?: string;
+}
+export interface OutputSpec {
+  readonly type: PortType;
+  readonly description?: string;
+}
+
+export interface NodeDefinition<
+  P extends z.ZodObject = z.ZodObject,
+  I extends Record<string, InputSpec> = Record<string, InputSpec>,
+  O extends Record<string, OutputSpec> = Record<string, OutputSpec>,
+> {
+  readonly type: string; // stable id, e.g. "unetDenoise"
+  readonly version: number; // bump on a breaking change of ports or params
+  readonly title: string;
+  readonly category: 'model' | 'conditioning' | 'latent' | 'sampling' | 'image';
+  readonly description: string;
+  readonly params: P;
+  readonly inputs: I;
+  readonly outputs: O;
+  /** Output nodes (sinks) are what a run plans backwards from. */
+  readonly isOutput?: boolean;
+}
+
+type InputValues<I extends Record<string, InputSpec>> = {
+  [K in keyof I]: I[K]['optional'] extends true ? PortValues[I[K]['type']] | undefined : PortValues[I[K]['type']];
+};
+type OutputValues<O extends Record<string, OutputSpec>> = { [K in keyof O]: PortValues[O[K]['type']] };
+
+export type Kernel<D extends NodeDefinition> = (args: {
+  params: z.infer<D['params']>;
+  inputs: InputValues<D['inputs']>;
+  ctx: RunContext;
+}) => Promise<OutputValues<D['outputs']>>;
+
+export interface NodeType<D extends NodeDefinition = NodeDefinition> {
+  readonly def: D;
+  readonly run: Kernel<D>;
+}
+
+/** Identity helpers that keep literal types for definitions and kernels. */
+export function defineNode<
+  P extends z.ZodObject,
+  const I extends Record<string, InputSpec>,
+  const O extends Record<string, OutputSpec>,
+>(def: NodeDefinition<P, I, O>): NodeDefinition<P, I, O> {
+  return def;
+}
