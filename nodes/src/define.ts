@@ -30,6 +30,8 @@ export interface NodeDefinition<
   readonly outputs: O;
   /** Output nodes (sinks) are what a run plans backwards from. */
   readonly isOutput?: boolean;
+  /** Upgrades params saved with an older `version` of this node type (fromVersion < version). */
+  readonly migrateParams?: (params: Readonly<Record<string, unknown>>, fromVersion: number) => Record<string, unknown>;
 }
 
 type InputValues<I extends Record<string, InputSpec>> = {
@@ -37,18 +39,21 @@ type InputValues<I extends Record<string, InputSpec>> = {
 };
 type OutputValues<O extends Record<string, OutputSpec>> = { [K in keyof O]: PortValues[O[K]['type']] };
 
-export type Kernel<D extends NodeDefinition> = (args: {
+export interface KernelArgs<D extends NodeDefinition> {
   params: z.infer<D['params']>;
   inputs: InputValues<D['inputs']>;
   ctx: RunContext;
-}) => Promise<OutputValues<D['outputs']>>;
+}
+export type Kernel<D extends NodeDefinition> = (args: KernelArgs<D>) => Promise<OutputValues<D['outputs']>>;
 
 export interface NodeType<D extends NodeDefinition = NodeDefinition> {
   readonly def: D;
-  readonly run: Kernel<D>;
+  // Method syntax on purpose: parameters are then checked bivariantly, so every specific node type
+  // satisfies the general NodeType (the executor calls run with params parsed by def.params).
+  run(args: KernelArgs<D>): Promise<OutputValues<D['outputs']>>;
 }
 
-/** Identity helpers that keep literal types for definitions and kernels. */
+/** Identity helper that keeps the literal types of a definition (port names and types, params schema). */
 export function defineNode<
   P extends z.ZodObject,
   const I extends Record<string, InputSpec>,

@@ -7,15 +7,20 @@ export const WORKFLOW_VERSION = 1;
 export const NodeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'node ids are 1-64 letters, digits, _ or -');
 export type NodeId = z.infer<typeof NodeId>;
 
-export const InputRef = z.object({ node: NodeId, output: z.string().min(1) });
+export const InputRef = z
+  .object({ node: NodeId, output: z.string().min(1) })
+  .meta({ description: 'An edge: the output port `output` of node `node` feeds this input.' });
 export type InputRef = z.infer<typeof InputRef>;
 
 export const WorkflowNode = z.object({
   type: z.string().min(1),
   /** Node type version this node was saved with. */
   typeVersion: z.number().int().positive().optional(),
-  params: z.record(z.string(), z.unknown()).default({}),
-  inputs: z.record(z.string(), InputRef).default({}),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .meta({ description: 'Named params; omitted ones take the node type default.' }),
+  inputs: z.record(z.string(), InputRef).default({}).meta({ description: 'Input port name -> the output feeding it.' }),
   title: z.string().optional(),
 });
 export type WorkflowNode = z.infer<typeof WorkflowNode>;
@@ -37,7 +42,13 @@ export const UiGroup = z.object({
   height: z.number(),
   color: z.string().optional(),
 });
-export const UiNote = z.object({ id: z.string(), text: z.string(), x: z.number(), y: z.number(), width: z.number().optional() });
+export const UiNote = z.object({
+  id: z.string(),
+  text: z.string(),
+  x: z.number(),
+  y: z.number(),
+  width: z.number().optional(),
+});
 export const Ui = z.object({
   nodes: z.record(z.string(), UiNode).default({}),
   groups: z.array(UiGroup).default([]),
@@ -47,9 +58,9 @@ export const Ui = z.object({
 export type Ui = z.infer<typeof Ui>;
 
 export const Workflow = z.object({
-  version: z.literal(WORKFLOW_VERSION),
+  version: z.literal(WORKFLOW_VERSION).meta({ description: 'Document format version; older files are migrated.' }),
   meta: z.object({ name: z.string().optional(), description: z.string().optional() }).default({}),
-  nodes: z.record(NodeId, WorkflowNode),
+  nodes: z.record(NodeId, WorkflowNode).meta({ description: 'Nodes keyed by their stable id.' }),
   /** Layout only: execution ignores it. */
   ui: Ui.optional(),
 });

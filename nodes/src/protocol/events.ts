@@ -1,19 +1,13 @@
 import { z } from 'zod';
+import { Problem } from '../graph/problem.ts';
 
-// Runtime -> client: one union, plain data. Executor events are the run-scoped members.
+// Runtime -> client: one union, plain data. Executor events are the run-scoped members (RunEvent);
+// ServerEvent adds the session-level ones. Previews travel separately as binary frames (preview-frame.ts).
 
 export const PROTOCOL_VERSION = 1;
 
-export const Problem = z.object({
-  code: z.string(),
-  message: z.string(),
-  nodeId: z.string().optional(),
-  port: z.string().optional(),
-  param: z.string().optional(),
-  line: z.number().optional(),
-  column: z.number().optional(),
-});
-export type Problem = z.infer<typeof Problem>;
+// Problem lives with validation (graph/problem.ts); re-exported here as part of the wire format.
+export { Problem };
 
 const run = { runId: z.string() };
 const node = { runId: z.string(), nodeId: z.string() };
@@ -43,3 +37,105 @@ export const RunEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('runInterrupted'), ...run, nodeId: z.string().optional() }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
+export type RunEventType = RunEvent['type'];
+
+/** Where one node of a run stands: enough for a reconnecting client to repaint it. */
+export const NodeRunState = z.object({
+  status: z.enum(['pending', 'running', 'cached', 'finished', 'failed', 'interrupted']),
+  value: z.number().optional(),
+  max: z.number().optional(),
+  wallMs: z.number().optional(),
+  peakBytes: z.number().optional(),
+  files: z.array(z.string()).default([]),
+  error: z.string().optional(),
+  port: z.string().optional(),
+  param: z.string().optional(),
+});
+export type NodeRunState = z.infer<typeof NodeRunState>;
+
+/** A run waiting in the queue. Times are milliseconds since the epoch. */
+export const QueuedRun = z.object({
+  runId: z.string(),
+  clientId: z.string().optional(),
+  name: z.string().optional(),
+  queuedAt: z.number(),
+});
+export type QueuedRun = z.infer<typeof QueuedRun>;
+
+export const RunningRun = QueuedRun.extend({
+  startedAt: z.number(),
+  /** Planned nodes in execution order. */
+  nodes: z.array(z.string()),
+  nodeStates: z.record(z.string(), NodeRunState),
+});
+export type RunningRun = z.infer<typeof RunningRun>;
+
+export const FinishedRun = QueuedRun.extend({
+  status: z.enum(['finished', 'failed', 'interrupted']),
+  startedAt: z.number().optional(),
+  finishedAt: z.number(),
+  wallMs: z.number().optional(),
+  files: z.array(z.string()).default([]),
+  error: z.string().optional(),
+  nodeId: z.string().optional(),
+  nodeStates: z.record(z.string(), NodeRunState).default({}),
+});
+export type FinishedRun = z.infer<typeof FinishedRun>;
+
+export const Snapshot = z.object({
+  queue: z.array(QueuedRun),
+  running: RunningRun.nullable(),
+  /** Most recent first. */
+  history: z.array(FinishedRun),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+const requestId = z.string().max(200);
+
+export const SessionEvent = z.discriminatedUnion('type', [
+  /** First message on every connection. */
+  z.object({
+    type: z.literal('hello'),
+    protocolVersion: z.number().int(),
+    catalogVersion: z.string(),
+    clientId: z.string().optional(),
+  }),
+  z.object({ type: z.literal('snapshot'), ...Snapshot.shape, requestId: requestId.optional() }),
+  /** A command was accepted; runId for queueRun. */
+  z.object({ type: z.literal('ack'), requestId, runId: z.string().optional() }),
+  /** A workflow sent with queueRun did not validate: every problem, per node. */
+  z.object({ type: z.literal('validationFailed'), requestId: requestId.optional(), problems: z.array(Problem) }),
+  /** A frame or command could not be handled (malformed, oversized, unknown type, unknown run...). */
+  z.object({
+    type: z.literal('error'),
+    message: z.string(),
+    requestId: requestId.optional(),
+    problems: z.array(Problem).optional(),
+  }),
+  /** Queued runs removed by clearQueue (they never started). */
+  z.object({ type: z.literal('queueCleared'), runIds: z.array(z.string()) }),
+]);
+export type SessionEvent = z.infer<typeof SessionEvent>;
+
+export const ServerEvent = z.discriminatedUnion('type', [...RunEvent.options, ...SessionEvent.options]);
+export type ServerEvent = z.infer<typeof ServerEvent>;
+export type ServerEventType = ServerEvent['type'];
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Parses one text frame from the runtime. */
+export function parseServerEvent(text: string): ParseResult<ServerEvent> {
+  return parseFrame(text, ServerEvent);
+}
+
+export function parseFrame<T>(text: string, schema: z.ZodType<T>): ParseResult<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `malformed JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ') };
+}

@@ -1,0 +1,168 @@
+import type { Problem, RunEvent } from '@sdflow/nodes/protocol/events.ts';
+
+// What the editor shows about runs, folded from runtime events by a pure reducer.
+
+export type NodeRunStatus = 'queued' | 'running' | 'cached' | 'done' | 'failed' | 'interrupted';
+
+export interface NodeRun {
+  readonly status: NodeRunStatus;
+  readonly value?: number;
+  readonly max?: number;
+  readonly wallMs?: number;
+  readonly peakBytes?: number;
+  readonly error?: string;
+  readonly port?: string;
+  readonly param?: string;
+}
+
+export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'interrupted';
+
+export interface RunInfo {
+  readonly status: RunStatus;
+  readonly error?: string;
+  readonly wallMs?: number;
+}
+
+export type ConnectionStatus = 'connecting' | 'open' | 'closed';
+
+export interface RunState {
+  readonly connection: ConnectionStatus;
+  readonly runs: Readonly<Record<string, RunInfo>>;
+  /** The run whose node states are painted on the canvas (the latest started). */
+  readonly currentRunId?: string;
+  readonly nodes: Readonly<Record<string, NodeRun>>;
+  /** Validation problems from the runtime, painted on nodes before anything runs. */
+  readonly problems: readonly Problem[];
+  /** Output file names, newest first. */
+  readonly gallery: readonly string[];
+  readonly message?: string;
+}
+
+export const initialRunState: RunState = { connection: 'connecting', runs: {}, nodes: {}, problems: [], gallery: [] };
+
+export type RunAction =
+  | { type: 'event'; event: RunEvent }
+  | { type: 'connection'; status: ConnectionStatus }
+  | { type: 'problems'; problems: readonly Problem[] }
+  | { type: 'gallery'; files: readonly string[] }
+  | { type: 'message'; message?: string }
+  | {
+      type: 'resync';
+      runs: Readonly<Record<string, RunInfo>>;
+      currentRunId?: string;
+      nodes?: Readonly<Record<string, NodeRun>>;
+    };
+
+export const GALLERY_LIMIT = 200;
+
+export function runReducer(state: RunState, action: RunAction): RunState {
+  switch (action.type) {
+    case 'connection':
+      return state.connection === action.status ? state : { ...state, connection: action.status };
+    case 'problems':
+      return { ...state, problems: action.problems };
+    case 'gallery':
+      return { ...state, gallery: mergeFiles(state.gallery, action.files) };
+    case 'message': {
+      if (action.message === undefined) {
+        const { message: _m, ...rest } = state;
+        return rest;
+      }
+      return { ...state, message: action.message };
+    }
+    case 'resync': {
+      const next: RunState = { ...state, runs: { ...state.runs, ...action.runs } };
+      if (action.currentRunId === undefined) return next;
+      return { ...next, currentRunId: action.currentRunId, nodes: action.nodes ?? {} };
+    }
+    case 'event':
+      return applyEvent(state, action.event);
+  }
+}
+
+function applyEvent(state: RunState, e: RunEvent): RunState {
+  switch (e.type) {
+    case 'runQueued':
+      return setRun(state, e.runId, { status: 'queued' });
+    case 'runStarted': {
+      const nodes: Record<string, NodeRun> = {};
+      for (const id of e.nodes) nodes[id] = { status: 'queued' };
+      return { ...setRun(state, e.runId, { status: 'running' }), currentRunId: e.runId, nodes, problems: [] };
+    }
+    case 'nodeStarted':
+      return setNode(state, e.runId, e.nodeId, { status: 'running' });
+    case 'nodeProgress':
+      return setNode(state, e.runId, e.nodeId, { status: 'running', value: e.value, max: e.max });
+    case 'nodeCached':
+      return setNode(state, e.runId, e.nodeId, { status: 'cached' });
+    case 'nodeFinished': {
+      const done: NodeRun =
+        e.peakBytes === undefined
+          ? { status: 'done', wallMs: e.wallMs }
+          : { status: 'done', wallMs: e.wallMs, peakBytes: e.peakBytes };
+      const s = setNode(state, e.runId, e.nodeId, done);
+      return e.files.length ? { ...s, gallery: mergeFiles(s.gallery, e.files) } : s;
+    }
+    case 'nodeFailed': {
+      const failed: NodeRun = {
+        status: 'failed',
+        error: e.error,
+        ...(e.port ? { port: e.port } : {}),
+        ...(e.param ? { param: e.param } : {}),
+      };
+      return setNode(state, e.runId, e.nodeId, failed);
+    }
+    case 'runFinished': {
+      const s = setRun(state, e.runId, { status: 'finished', wallMs: e.wallMs });
+      return e.files.length ? { ...s, gallery: mergeFiles(s.gallery, e.files) } : s;
+    }
+    case 'runFailed': {
+      let s = setRun(state, e.runId, { status: 'failed', error: e.error });
+      if (e.nodeId && s.nodes[e.nodeId]?.status !== 'failed')
+        s = setNode(s, e.runId, e.nodeId, { status: 'failed', error: e.error });
+      return s;
+    }
+    case 'runInterrupted': {
+      const s = setRun(state, e.runId, { status: 'interrupted' });
+      if (s.currentRunId !== e.runId) return s;
+      const nodes = Object.fromEntries(
+        Object.entries(s.nodes).map(([id, n]) => [
+          id,
+          n.status === 'running' || n.status === 'queued' ? { status: 'interrupted' as const } : n,
+        ]),
+      );
+      return { ...s, nodes };
+    }
+  }
+}
+
+function setRun(state: RunState, runId: string, info: RunInfo): RunState {
+  return { ...state, runs: { ...state.runs, [runId]: info } };
+}
+
+function setNode(state: RunState, runId: string, nodeId: string, node: NodeRun): RunState {
+  // Events of a run other than the one on screen (e.g. a late event of an old run) do not repaint nodes.
+  if (state.currentRunId !== runId) return state;
+  return { ...state, nodes: { ...state.nodes, [nodeId]: node } };
+}
+
+function mergeFiles(gallery: readonly string[], files: readonly string[]): string[] {
+  const fresh = [...files].reverse().filter((f) => !gallery.includes(f));
+  return [...fresh, ...gallery].slice(0, GALLERY_LIMIT);
+}
+
+/** Runs waiting or running, for the queue counter. */
+export function pendingRuns(state: RunState): number {
+  return Object.values(state.runs).filter((r) => r.status === 'queued' || r.status === 'running').length;
+}
+
+/** Problems grouped by node id ('' for workflow-level ones). */
+export function problemsByNode(problems: readonly Problem[]): Map<string, Problem[]> {
+  const map = new Map<string, Problem[]>();
+  for (const p of problems) {
+    const keys = new Set([...(p.nodeId ? [p.nodeId] : []), ...(p.nodes ?? [])]);
+    if (keys.size === 0) keys.add('');
+    for (const key of keys) map.set(key, [...(map.get(key) ?? []), p]);
+  }
+  return map;
+}

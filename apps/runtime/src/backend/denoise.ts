@@ -1,0 +1,82 @@
+import type { DenoiseRequest } from '@sdflow/nodes/backend.ts';
+import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import type { Images, Latent } from '@sdflow/nodes/values.ts';
+import { applyGuidance, duplicateForCfg, unetConditioning } from '../sdxl/conditioning.ts';
+import { latentToRgb } from '../sdxl/latent2rgb.ts';
+import { createScheduler, firstStepForStrength } from '../sdxl/schedulers/create-scheduler.ts';
+import type { SchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
+import { TorchGenerator } from '../sdxl/torch-rng.ts';
+import { throwIfAborted } from './abort.ts';
+
+// The denoising loop of StableDiffusionXLPipeline (and its img2img variant for denoise < 1), CFG in one UNet call.
+
+export interface UnetInputs {
+  sample: Tensor;
+  timestep: Tensor;
+  encoder_hidden_states: Tensor;
+  text_embeds: Tensor;
+  time_ids: Tensor;
+}
+
+export interface DenoiseDeps {
+  readonly schedulerConfig: SchedulerConfig;
+  readonly vaeScaleFactor: number;
+  runUnet(inputs: UnetInputs): Promise<Tensor>;
+  /** TAESD decode of batch image 0 (UNet-space latents), for previews. */
+  taesdPreview?(latents: Tensor): Promise<Images>;
+}
+
+export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<Latent> {
+  const dims = req.latent.samples.dims;
+  if (dims.length !== 4) throw new Error(`unetDenoise: latent must be [B, C, h, w], got [${dims.join(', ')}]`);
+  const [batch, channels, h, w] = dims as [number, number, number, number];
+  if (channels !== req.unet.model.latentChannels) {
+    throw new Error(`unetDenoise: latent has ${channels} channels, the UNet takes ${req.unet.model.latentChannels}`);
+  }
+  const scheduler = createScheduler(req.scheduler, deps.schedulerConfig, req.steps);
+  const start = firstStepForStrength(req.steps, req.denoise);
+  const generator = new TorchGenerator(req.seed);
+  const n = req.latent.samples.data.length;
+  let x: Float32Array;
+  if (req.latent.kind === 'noise') {
+    // Empty Latent noise: scaled by init_noise_sigma (diffusers' `latents=`); partial denoise noises zeros
+    x =
+      start === 0
+        ? req.latent.samples.data.map((v) => Math.fround(v * scheduler.initNoiseSigma))
+        : scheduler.addNoise(new Float32Array(n), req.latent.samples.data, start);
+  } else {
+    // img2img: noise from the seed, added at the first timestep that runs (diffusers' prepare_latents)
+    x = scheduler.addNoise(req.latent.samples.data, generator.randn(dims), start);
+  }
+  const cond = unetConditioning(
+    req.conditioning,
+    batch,
+    { height: h * deps.vaeScaleFactor, width: w * deps.vaeScaleFactor },
+    req.cfg,
+  );
+  const total = scheduler.timesteps.length - start;
+  for (let i = start; i < scheduler.timesteps.length; i++) {
+    throwIfAborted(req.signal);
+    const scaled = scheduler.scaleModelInput(x, i);
+    const sample = cond.cfg ? duplicateForCfg(scaled) : scaled;
+    const out = await deps.runUnet({
+      sample: { dims: [cond.cfg ? 2 * batch : batch, channels, h, w], data: sample },
+      timestep: { dims: [1], data: new Float32Array([scheduler.timesteps[i]!]) },
+      encoder_hidden_states: cond.encoderHiddenStates,
+      text_embeds: cond.textEmbeds,
+      time_ids: cond.timeIds,
+    });
+    const eps = cond.cfg ? applyGuidance(out.data, req.cfg) : out.data;
+    const { prevSample, predOriginalSample } = scheduler.step(eps, i, x, generator);
+    x = prevSample;
+    const step = i - start + 1;
+    req.onStep({ step, total });
+    if (req.preview.method !== 'none' && (step % Math.max(1, req.preview.every) === 0 || step === total)) {
+      const x0 = { dims, data: predOriginalSample };
+      if (req.preview.method === 'latent2rgb') req.onPreview({ images: latentToRgb(x0, 0) });
+      else if (deps.taesdPreview) req.onPreview(await deps.taesdPreview(x0));
+    }
+  }
+  throwIfAborted(req.signal);
+  return { samples: { dims: [...dims], data: x }, kind: 'image' };
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ModelInfo } from '@sdflow/nodes/values.ts';
+import { type ComponentFolder, component, openSdxlFolder } from '../models/diffusers-folder.ts';
+import { buildClipText } from '../onnx/builders/clip-text.ts';
+import { parseTaesdConfig } from '../onnx/builders/taesd-config.ts';
+import { buildTaesdDecoder, taesdScaleFactor } from '../onnx/builders/taesd-decoder.ts';
+import { buildUnet } from '../onnx/builders/unet.ts';
+import { buildUnetStages } from '../onnx/builders/unet-stages.ts';
+import { vaeScaleFactor } from '../onnx/builders/vae-config.ts';
+import { buildVaeDecoder } from '../onnx/builders/vae-decoder.ts';
+import { parseSchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
+import { ClipTokenizer } from '../sdxl/tokenizer.ts';
+import type { BuildRequest, ComponentName, ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
+import { combineKeys, folderWeightsKey } from './weights-key.ts';
+
+// A diffusers SDXL folder as a ModelSource: graphs are built from config.json + safetensors, or an export is used.
+
+function folderComponent(
+  name: ComponentName,
+  c: ComponentFolder,
+  build: (weights: ReturnType<ComponentFolder['weights']>, req: BuildRequest) => ReturnType<ComponentSource['build']>,
+): ComponentSource {
+  return {
+    name,
+    weightsKey: folderWeightsKey(c.dir),
+    build: (req) => {
+      if (c.onnx?.meta) return { modelPath: c.onnx.modelPath };
+      return build(c.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}), req);
+    },
+  };
+}
+
+export function taesdFromFolder(id: string, dir: string): TaesdSource {
+  const c = component(path.dirname(dir), path.basename(dir));
+  const config = parseTaesdConfig(c.config, c.configPath);
+  return {
+    id,
+    decoder: folderComponent('taesd_decoder', c, (w, req) =>
+      buildTaesdDecoder(c.config, w, { precision: req.precision, target: req.target }),
+    ),
+    scalingFactor: config.scaling_factor,
+    shiftFactor: config.shift_factor,
+    scaleFactor: taesdScaleFactor(config),
+    latentChannels: config.latent_channels,
+  };
+}
+
+export function openFolderModel(id: string, root: string): ModelSource {
+  const folder = openSdxlFolder(root);
+  const vaeConfig = folder.vae.vaeConfig;
+  const schedulerConfig = parseSchedulerConfig(
+    JSON.parse(readFileSync(folder.schedulerConfigPath, 'utf8')),
+    folder.schedulerConfigPath,
+  );
+  const taesd = folder.vaeTiny ? taesdFromFolder(`${id}/vae_tiny`, folder.vaeTiny.dir) : null;
+  const info: ModelInfo = {
+    id,
+    label: id,
+    isTestModel: false,
+    vaeScaleFactor: vaeScaleFactor(vaeConfig),
+    latentChannels: vaeConfig.latent_channels,
+    vaeScalingFactor: vaeConfig.scaling_factor,
+    hasTinyVae: taesd !== null,
+  };
+  const te1 = folderComponent('text_encoder', folder.textEncoder, (w, req) =>
+    buildClipText(folder.textEncoder.config, w, {
+      ...req,
+      withProjection: false,
+      configFile: folder.textEncoder.configPath,
+    }),
+  );
+  const te2 = folderComponent('text_encoder_2', folder.textEncoder2, (w, req) =>
+    buildClipText(folder.textEncoder2.config, w, {
+      ...req,
+      withProjection: true,
+      configFile: folder.textEncoder2.configPath,
+    }),
+  );
+  let tokenizers: { tokenizer: ClipTokenizer; tokenizer2: ClipTokenizer } | undefined;
+  return {
+    info,
+    forceZerosForEmptyPrompt: folder.index.force_zeros_for_empty_prompt,
+    schedulerConfig,
+    vaeShiftFactor: (vaeConfig as { shift_factor?: number | null }).shift_factor ?? 0,
+    tokenizers: () => {
+      tokenizers ??= {
+        tokenizer: ClipTokenizer.fromFolder(folder.tokenizerDir),
+        tokenizer2: ClipTokenizer.fromFolder(folder.tokenizer2Dir),
+      };
+      return tokenizers;
+    },
+    clipWeightsKey: combineKeys(
+      te1.weightsKey,
+      te2.weightsKey,
+      folderWeightsKey(folder.tokenizerDir),
+      folderWeightsKey(folder.tokenizer2Dir),
+    ),
+    textEncoder: te1,
+    textEncoder2: te2,
+    unet: folderComponent('unet', folder.unet, (w, req) =>
+      buildUnet(folder.unet.config, w, { ...req, configFile: folder.unet.configPath }),
+    ),
+    vaeDecoder: {
+      name: 'vae_decoder',
+      weightsKey: folderWeightsKey(folder.vae.dir),
+      build: (req) => {
+        if (folder.vaeDecoderOnnx?.meta) return { modelPath: folder.vaeDecoderOnnx.modelPath };
+        return buildVaeDecoder(
+          folder.vae.config,
+          folder.vae.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}),
+          req,
+        );
+      },
+    },
+    unetStages: (req) =>
+      folder.unet.hasSafetensors
+        ? buildUnetStages(
+            folder.unet.config,
+            folder.unet.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}),
+            {
+              ...req,
+              configFile: folder.unet.configPath,
+            },
+          )
+        : null,
+    taesd,
+    vaeTiling: folder.vae.hasSafetensors
+      ? { config: folder.vae.config, file: folder.vae.configPath, weights: () => folder.vae.weights() }
+      : null,
+  };
+}

@@ -1,0 +1,70 @@
+import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemorySource } from '../models/memory-source.ts';
+import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { ModelStore, type SessionSpec } from './model-store.ts';
+
+// Offload policies on real (tiny) ONNX Runtime sessions: y = x + b, with b 1 MiB so budgets can be exercised.
+
+const N = 256 * 1024;
+function spec(component: string, bias: number): SessionSpec {
+  return {
+    key: `m|${component}`,
+    component,
+    device: 'cpu',
+    build: () => {
+      const weights = new MemorySource({ b: { dims: [N], data: new Float32Array(N).fill(bias) } });
+      const g = new GraphBuilder({ name: component, precision: 'fp32', weights });
+      const x = g.inputFloat('x', [N]);
+      g.outputFloat(g.op1('Add', [x, g.param('b', [N])]), 'y', [N]);
+      return g.build();
+    },
+  };
+}
+
+let store = new ModelStore({ threads: 1 });
+afterEach(async () => {
+  await store.releaseAll();
+  store = new ModelStore({ threads: 1 });
+});
+
+async function runAll(policy: OffloadPolicy, names: string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const [i, name] of names.entries()) {
+    const y = await store.use(spec(name, i + 1), policy, (s) => s.run({ x: { dims: [N], data: new Float32Array(N) } }));
+    out.push(y.y!.data[0]!);
+  }
+  return out;
+}
+
+describe('ModelStore', () => {
+  it('none keeps every session and reuses it', async () => {
+    const policy: OffloadPolicy = { mode: 'none', budgetMiB: 0 };
+    expect(await runAll(policy, ['a', 'b', 'c'])).toEqual([1, 2, 3]);
+    await runAll(policy, ['a', 'b']);
+    const s = store.stats();
+    expect(s.created).toEqual({ a: 1, b: 1, c: 1 });
+    expect(s.resident).toEqual(['a', 'b', 'c']);
+    expect(s.peakResident).toBe(3);
+  });
+
+  it('model keeps one component resident at a time', async () => {
+    await runAll({ mode: 'model', budgetMiB: 0 }, ['a', 'b', 'a']);
+    const s = store.stats();
+    expect(s.created).toEqual({ a: 2, b: 1 });
+    expect(s.resident).toEqual(['a']);
+    expect(s.peakResident).toBe(1);
+  });
+
+  it('sequential releases each session after use', async () => {
+    await runAll({ mode: 'sequential', budgetMiB: 0 }, ['a', 'b']);
+    expect(store.stats().resident).toEqual([]);
+    expect(store.stats().peakResident).toBe(1);
+  });
+
+  it('a budget evicts the least recently used sessions', async () => {
+    // each graph holds 1 MiB of weights: a 2 MiB budget keeps two
+    await runAll({ mode: 'none', budgetMiB: 2.5 }, ['a', 'b', 'c']);
+    expect(store.stats().resident).toEqual(['b', 'c']);
+  });
+});

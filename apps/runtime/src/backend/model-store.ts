@@ -1,0 +1,133 @@
+import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
+import type { BuiltModel } from '../onnx/built-model.ts';
+import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
+
+// Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
+//   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set)
+//   model:      one component resident at a time (others released before the next is created)
+//   sequential: nothing stays resident: each session (each UNet stage) is created, run and released
+// Built graphs are kept in host memory under model/sequential offload (the counterpart of weights parked in CPU RAM).
+
+export interface SessionSpec {
+  /** unique per model + component + precision + device */
+  readonly key: string;
+  /** counter name: 'text_encoder', 'unet', 'unet.down_blocks.0', 'vae_decoder', ... */
+  readonly component: string;
+  readonly device: Device;
+  build(): BuiltModel | OnnxPath;
+}
+
+export interface ModelStoreStats {
+  /** sessions created so far, per component */
+  readonly created: Readonly<Record<string, number>>;
+  /** components with a live session now */
+  readonly resident: readonly string[];
+  /** most sessions alive at once since the last resetPeak() */
+  readonly peakResident: number;
+}
+
+interface Entry {
+  readonly spec: SessionSpec;
+  readonly session: Promise<Session>;
+  readonly bytes: number;
+  users: number;
+  lastUse: number;
+}
+
+export class ModelStore {
+  private readonly live = new Map<string, Entry>();
+  private readonly built = new Map<string, BuiltModel | OnnxPath>();
+  private readonly created = new Map<string, number>();
+  private peak = 0;
+  private clock = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: { threads?: number } = {}) {}
+
+  /** Runs `fn` with the spec's session, creating it if needed and applying the policy before and after. */
+  async use<T>(spec: SessionSpec, policy: OffloadPolicy, fn: (s: Session) => Promise<T>): Promise<T> {
+    const entry = await this.serial(() => this.acquire(spec, policy));
+    entry.users++;
+    entry.lastUse = ++this.clock;
+    try {
+      return await fn(await entry.session);
+    } finally {
+      entry.users--;
+      if (policy.mode === 'sequential') await this.serial(() => this.release(spec.key));
+    }
+  }
+
+  stats(): ModelStoreStats {
+    return {
+      created: Object.fromEntries(this.created),
+      resident: [...this.live.values()].map((e) => e.spec.component),
+      peakResident: this.peak,
+    };
+  }
+
+  resetPeak(): void {
+    this.peak = this.live.size;
+  }
+
+  /** Releases every session and forgets built graphs. */
+  async releaseAll(): Promise<void> {
+    await this.serial(async () => {
+      for (const key of [...this.live.keys()]) await this.release(key);
+      this.built.clear();
+    });
+  }
+
+  // Acquire/release run one at a time so policies see a consistent resident set.
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async acquire(spec: SessionSpec, policy: OffloadPolicy): Promise<Entry> {
+    const existing = this.live.get(spec.key);
+    if (existing) return existing;
+    if (policy.mode !== 'none') {
+      for (const [key, e] of this.live) if (e.users === 0) await this.release(key);
+    }
+    const keepBuilt = policy.mode !== 'none';
+    let built = this.built.get(spec.key);
+    if (!built) {
+      built = spec.build();
+      if (keepBuilt) this.built.set(spec.key, built);
+    }
+    const bytes =
+      'model' in built ? built.model.byteLength + built.externalData.reduce((a, f) => a + f.data.byteLength, 0) : 0;
+    if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
+    const session = createSession(built, { device: spec.device, threads: this.opts.threads, label: spec.component });
+    const entry: Entry = { spec, session, bytes, users: 0, lastUse: ++this.clock };
+    this.live.set(spec.key, entry);
+    try {
+      await session;
+    } catch (e) {
+      this.live.delete(spec.key);
+      throw e;
+    }
+    this.created.set(spec.component, (this.created.get(spec.component) ?? 0) + 1);
+    this.peak = Math.max(this.peak, this.live.size);
+    return entry;
+  }
+
+  /** Least-recently-used idle sessions go until the new one fits the budget (weights bytes as the estimate). */
+  private async evictForBudget(incoming: number, budget: number): Promise<void> {
+    let total = incoming + [...this.live.values()].reduce((a, e) => a + e.bytes, 0);
+    const idle = [...this.live.entries()].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUse - b[1].lastUse);
+    for (const [key, e] of idle) {
+      if (total <= budget) break;
+      total -= e.bytes;
+      await this.release(key);
+    }
+  }
+
+  private async release(key: string): Promise<void> {
+    const e = this.live.get(key);
+    if (!e || e.users > 0) return;
+    this.live.delete(key);
+    await (await e.session).release();
+  }
+}

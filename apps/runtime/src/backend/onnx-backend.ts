@@ -1,0 +1,271 @@
+import type { DenoiseRequest, SdxlBackend, VaeDecodeRequest } from '@sdflow/nodes/backend.ts';
+import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import type {
+  ClipHandle,
+  Conditioning,
+  Device,
+  Images,
+  Latent,
+  ModelHandle,
+  ModelInfo,
+  OffloadPolicy,
+  Precision,
+  TaesdHandle,
+  UnetHandle,
+} from '@sdflow/nodes/values.ts';
+import { runUnetStages, type UnetStage } from '../onnx/builders/unet-stages.ts';
+import type { Feed } from '../onnx/session.ts';
+import { torchRandn } from '../sdxl/torch-rng.ts';
+import { throwIfAborted } from './abort.ts';
+import type { ComponentRunner } from './component-runner.ts';
+import { denoise } from './denoise.ts';
+import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
+import { encodePrompt } from './encode-prompt.ts';
+import { exactTiledDecode } from './exact-tiled-decode.ts';
+import { decodedToImages, unscaleLatents } from './image-convert.ts';
+import { ModelResolver } from './model-resolver.ts';
+import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
+import { ModelStore } from './model-store.ts';
+import { OutputFiles } from './output-files.ts';
+import { planTiledDecoder, type TiledDecoderPlan } from './tiled-vae-graphs.ts';
+import { decodeLatents } from './vae-decode.ts';
+
+// SdxlBackend on ONNX Runtime: lazy sessions in a ModelStore, prompts cached on disk, files in the output folder.
+
+export interface OnnxBackendOptions {
+  /** diffusers SDXL folders (and TAESD folders), by folder name */
+  readonly modelsDir: string;
+  /** saved images and latents */
+  readonly outputDir: string;
+  /** embedding cache (survives restarts) */
+  readonly cacheDir: string;
+  /** what device "auto" means (default cpu) */
+  readonly device?: Device;
+  /** ORT intra-op threads (ORT's default when absent) */
+  readonly threads?: number;
+}
+
+export interface OnnxBackend extends SdxlBackend {
+  /** sessions, counters and offload; tests read store.stats() */
+  readonly store: ModelStore;
+  /** releases every session */
+  dispose(): Promise<void>;
+}
+
+const NO_OFFLOAD: OffloadPolicy = { mode: 'none', budgetMiB: 0 };
+
+export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
+  const resolver = new ModelResolver(opts.modelsDir);
+  const store = new ModelStore({ threads: opts.threads });
+  const cache = new EmbeddingCache(opts.cacheDir);
+  const files = new OutputFiles(opts.outputDir);
+  const stageCache = new Map<string, UnetStage[]>();
+  const tilePlans = new Map<string, TiledDecoderPlan | null>();
+
+  const device = (d: Device | 'auto'): Device => (d === 'auto' ? (opts.device ?? 'cpu') : d);
+  const precision = (p: Precision | 'auto', d: Device): Precision =>
+    p === 'auto' ? (d === 'cpu' ? 'fp32' : 'fp16') : p;
+
+  /** Runs a component under the handle's device, precision and offload policy. */
+  function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
+    return (c: ComponentSource, feeds: Record<string, Feed>) =>
+      store.use(
+        {
+          key: `${scope}|${c.name}|${h.precision}|${h.device}`,
+          component: c.name,
+          device: h.device,
+          build: () => c.build({ precision: h.precision, target: h.device }),
+        },
+        h.offload,
+        (s) => s.run(feeds),
+      );
+  }
+
+  function handle<K extends 'clip' | 'unet' | 'vae' | 'taesd'>(
+    kind: K,
+    model: ModelInfo,
+    p: Precision,
+    d: Device,
+    offload: OffloadPolicy,
+    weightsKey: string,
+  ): ModelHandle<K> {
+    return { kind, model, precision: p, device: d, offload, weightsKey };
+  }
+
+  function taesdInfo(t: TaesdSource): ModelInfo {
+    return {
+      id: t.id,
+      label: `${t.id} (tiny VAE)`,
+      isTestModel: t.id === 'default',
+      vaeScaleFactor: t.scaleFactor,
+      latentChannels: t.latentChannels,
+      vaeScalingFactor: t.scalingFactor,
+      hasTinyVae: true,
+    };
+  }
+
+  async function taesdDecode(h: TaesdHandle, latents: Tensor, signal: AbortSignal): Promise<Images> {
+    const t = resolver.taesd(h.model.id);
+    throwIfAborted(signal);
+    const out = await runner(`taesd:${t.id}`, h)(t.decoder, {
+      latent_sample: unscaleLatents(latents, t.scalingFactor, 0),
+    });
+    return { images: decodedToImages(need(out, 'sample', 'taesd_decoder')) };
+  }
+
+  function tilePlan(model: ModelSource, d: Device): TiledDecoderPlan | null {
+    const key = `${model.info.id}|${d}`;
+    if (!tilePlans.has(key)) {
+      const t = model.vaeTiling;
+      tilePlans.set(key, t ? planTiledDecoder(t.config, t.weights(), d, t.file) : null);
+    }
+    return tilePlans.get(key) ?? null;
+  }
+
+  async function runUnet(model: ModelSource, h: UnetHandle, inputs: Record<string, Tensor>): Promise<Tensor> {
+    if (h.offload.mode === 'sequential') {
+      const key = `${model.info.id}|${h.precision}|${h.device}`;
+      let stages = stageCache.get(key);
+      if (stages === undefined) {
+        stages = model.unetStages({ precision: h.precision, target: h.device }) ?? [];
+        stageCache.set(key, stages);
+      }
+      if (stages.length > 0) {
+        return runUnetStages(stages, inputs as never, (stage, feeds) =>
+          store.use(
+            {
+              key: `${model.info.id}|unet.${stage.name}|${h.precision}|${h.device}`,
+              component: `unet.${stage.name}`,
+              device: h.device,
+              build: () => stage.build(),
+            },
+            h.offload,
+            (s) => s.run(feeds),
+          ),
+        );
+      }
+    }
+    const out = await runner(model.info.id, h)(model.unet, inputs);
+    return need(out, 'out_sample', 'unet');
+  }
+
+  return {
+    store,
+
+    async loadModel(req) {
+      const model = resolver.model(req.model);
+      const d = device(req.device);
+      const p = precision(req.precision, d);
+      const offload = req.offload ?? NO_OFFLOAD;
+      const info = model.info;
+      return {
+        clip: handle('clip', info, p, d, offload, model.clipWeightsKey),
+        unet: handle('unet', info, p, d, offload, model.unet.weightsKey),
+        vae: handle('vae', info, p, d, offload, model.vaeDecoder.weightsKey),
+        taesd: model.taesd
+          ? handle('taesd', { ...taesdInfo(model.taesd), id: req.model }, p, d, offload, model.taesd.decoder.weightsKey)
+          : null,
+      };
+    },
+
+    async loadTinyVae(req) {
+      const t = resolver.taesd(req.model);
+      const d = device(req.device);
+      return handle('taesd', taesdInfo(t), precision(req.precision, d), d, NO_OFFLOAD, t.decoder.weightsKey);
+    },
+
+    async encodePrompt(clip: ClipHandle, prompt: string, negative: string | null, signal: AbortSignal) {
+      const model = resolver.model(clip.model.id);
+      return encodePrompt(model, runner(model.info.id, clip), prompt, negative, signal);
+    },
+
+    async cachedEncodePrompt(clip: ClipHandle, prompt: string, negative: string | null, signal: AbortSignal) {
+      const model = resolver.model(clip.model.id);
+      const key = embeddingCacheKey(prompt, negative, model.clipWeightsKey);
+      const hit = await cache.get(key);
+      if (hit) return { conditioning: hit, hit: true };
+      const conditioning: Conditioning = await encodePrompt(
+        model,
+        runner(model.info.id, clip),
+        prompt,
+        negative,
+        signal,
+      );
+      await cache.put(key, conditioning);
+      return { conditioning, hit: false };
+    },
+
+    randn(dims: readonly number[], seed: number): Tensor {
+      return { dims: [...dims], data: torchRandn(dims, seed) };
+    },
+
+    async denoise(req: DenoiseRequest): Promise<Latent> {
+      const model = resolver.model(req.unet.model.id);
+      const taesd = req.preview.method === 'taesd' ? req.preview.taesd : undefined;
+      return denoise(req, {
+        schedulerConfig: model.schedulerConfig,
+        vaeScaleFactor: model.info.vaeScaleFactor,
+        runUnet: (inputs) => runUnet(model, req.unet, inputs as unknown as Record<string, Tensor>),
+        // under model offload the tiny preview decoder stays beside the UNet instead of evicting it every preview
+        taesdPreview: taesd ? (x0) => taesdDecode(previewHandle(taesd), firstImage(x0), req.signal) : undefined,
+      });
+    },
+
+    async vaeDecode(req: VaeDecodeRequest): Promise<Images> {
+      const model = resolver.model(req.vae.model.id);
+      const h = req.vae;
+      const run = runner(model.info.id, h);
+      const z = unscaleLatents(req.latent.samples, model.info.vaeScalingFactor, model.vaeShiftFactor);
+      const plan = tilePlan(model, h.device);
+      const opts = { ...req, scaleFactor: model.info.vaeScaleFactor };
+      const decoded = await decodeLatents(
+        z,
+        async (part) => need(await run(model.vaeDecoder, { latent_sample: part }), 'sample', 'vae_decoder'),
+        opts,
+        plan
+          ? (chunk) =>
+              exactTiledDecode(
+                chunk,
+                plan,
+                (name, build, feeds) =>
+                  store.use(
+                    {
+                      key: `${model.info.id}|vae_decoder.tiled.${name}|${h.device}`,
+                      component: `vae_decoder.tiled.${name}`,
+                      device: h.device,
+                      build,
+                    },
+                    h.offload,
+                    async (s) => need(await s.run(feeds), 'y', `vae_decoder.tiled.${name}`),
+                  ),
+                opts,
+              )
+          : undefined,
+      );
+      return { images: decodedToImages(decoded) };
+    },
+
+    tinyVaeDecode: (taesd, latent, signal) => taesdDecode(taesd, latent.samples, signal),
+
+    saveImage: (image, index, prefix, workflowJson) => files.saveImage(image, index, prefix, workflowJson),
+    saveLatent: (latent, prefix) => files.saveLatent(latent, prefix),
+    loadLatent: (name) => files.loadLatent(name),
+
+    dispose: () => store.releaseAll(),
+  };
+}
+
+function need(out: Record<string, Tensor>, name: string, component: string): Tensor {
+  const t = out[name];
+  if (!t) throw new Error(`${component}: session has no output '${name}'`);
+  return t;
+}
+
+function previewHandle(h: TaesdHandle): TaesdHandle {
+  return h.offload.mode === 'model' ? { ...h, offload: { ...h.offload, mode: 'none' } } : h;
+}
+
+function firstImage(t: Tensor): Tensor {
+  const per = t.data.length / t.dims[0]!;
+  return { dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, per) };
+}

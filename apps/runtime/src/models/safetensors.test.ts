@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { f32ToF16 } from '../onnx/float16.ts';
+import { encodeSafetensors, SafetensorsFile } from './safetensors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sdflow-st-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A safetensors file with F16 and BF16 tensors written by hand (encodeSafetensors only writes F32/I64). */
+function halfFile(path: string, values: number[]): void {
+  const f16 = f32ToF16(Float32Array.from(values));
+  const bf16 = Uint16Array.from(new Uint32Array(Float32Array.from(values).buffer), (x) => x >>> 16);
+  const n = values.length * 2;
+  const header = JSON.stringify({
+    h: { dtype: 'F16', shape: [values.length], data_offsets: [0, n] },
+    b: { dtype: 'BF16', shape: [values.length], data_offsets: [n, 2 * n] },
+  });
+  const hb = Buffer.from(header.padEnd(Math.ceil(header.length / 8) * 8));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hb.length));
+  writeFileSync(path, Buffer.concat([len, hb, Buffer.from(f16.buffer), Buffer.from(bf16.buffer)]));
+}
+
+describe('SafetensorsFile', () => {
+  it('reads F32, I64, F16 and BF16 tensors at their offsets', () => {
+    const p = join(dir, 'a.safetensors');
+    writeFileSync(
+      p,
+      encodeSafetensors({
+        w: { dims: [2, 2], data: Float32Array.from([1, -2, 3.5, 4]) },
+        ids: { dims: [3], data: BigInt64Array.from([1n, 49407n, -1n]) },
+      }),
+    );
+    const f = SafetensorsFile.open(p);
+    expect(f.entries.get('w')?.shape).toEqual([2, 2]);
+    expect(Array.from(f.readFloat32('w'))).toEqual([1, -2, 3.5, 4]);
+    expect(Array.from(f.readInt64('ids'))).toEqual([1n, 49407n, -1n]);
+    const h = join(dir, 'h.safetensors');
+    halfFile(h, [0.5, -1.25, 1024, 3]);
+    const hf = SafetensorsFile.open(h);
+    expect(Array.from(hf.readFloat32('h'))).toEqual([0.5, -1.25, 1024, 3]);
+    expect(Array.from(hf.readFloat32('b'))).toEqual([0.5, -1.25, 1024, 3]);
+  });
+
+  it('names the file when it is truncated', () => {
+    const bytes = encodeSafetensors({ w: { dims: [64], data: new Float32Array(64) } });
+    const p = join(dir, 'trunc.safetensors');
+    writeFileSync(p, bytes.subarray(0, bytes.length - 10));
+    expect(() => SafetensorsFile.open(p)).toThrow(`${p}: truncated safetensors file: tensor 'w'`);
+    writeFileSync(p, bytes.subarray(0, 20));
+    expect(() => SafetensorsFile.open(p)).toThrow(`${p}: truncated safetensors file`);
+  });
+
+  it('names the file when the header is bad or the file is missing', () => {
+    const p = join(dir, 'bad.safetensors');
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(6n);
+    writeFileSync(p, Buffer.concat([len, Buffer.from('{nope}')]));
+    expect(() => SafetensorsFile.open(p)).toThrow(`${p}: bad safetensors header`);
+    expect(() => SafetensorsFile.open(join(dir, 'none.safetensors'))).toThrow(
+      /none\.safetensors: cannot open safetensors file \(ENOENT\)/,
+    );
+  });
+});

@@ -1,0 +1,50 @@
+import type { WeightSource } from '../../models/weight-source.ts';
+import type { BuiltModel } from '../built-model.ts';
+import { GraphBuilder, type Precision, type Target } from '../graph-builder.ts';
+import { activation, tinyBlock, tinyUpsample } from './taesd-blocks.ts';
+import { parseTaesdConfig } from './taesd-config.ts';
+
+// AutoencoderTiny decode (= vae_tiny.decode(x).sample): tanh(x / 3) * 3, DecoderTiny's layers, then * 2 - 1.
+// Graph: input `latent_sample` [batch, latent_channels, height, width] float32 (UNet-space latents divided by
+// scaling_factor, 1.0 for TAESD-XL); output `sample` [batch, out_channels, height*f, width*f] float32, about [-1, 1].
+
+export interface TaesdBuildOptions {
+  precision: Precision;
+  target?: Target;
+}
+
+export function taesdScaleFactor(c: {
+  num_decoder_blocks: readonly number[];
+  upsampling_scaling_factor: number;
+}): number {
+  return c.upsampling_scaling_factor ** (c.num_decoder_blocks.length - 1);
+}
+
+export function buildTaesdDecoder(config: unknown, weights: WeightSource, opts: TaesdBuildOptions): BuiltModel {
+  const c = parseTaesdConfig(config, `${weights.description}/config.json`);
+  const g = new GraphBuilder({ name: 'taesd_decoder', precision: opts.precision, weights, target: opts.target });
+  const chs = c.decoder_block_out_channels;
+  const f = taesdScaleFactor(c);
+
+  let x = g.inputFloat('latent_sample', ['batch', c.latent_channels, 'height', 'width']);
+  // latent clamp: tanh(x / 3) * 3
+  const three = g.constFloat(3);
+  x = g.op1('Mul', [g.op1('Tanh', [g.op1('Div', [x, three])]), three]);
+  x = activation(g, g.conv2d(x, 'decoder.layers.0', c.latent_channels, chs[0] as number, 3, 1, 1), c.act_fn);
+  let idx = 2;
+  c.num_decoder_blocks.forEach((n, i) => {
+    // as diffusers: every layer of level i works on chs[i] channels
+    const ch = chs[i] as number;
+    const last = i === chs.length - 1;
+    for (let j = 0; j < n; j++) x = tinyBlock(g, x, `decoder.layers.${idx++}`, ch, ch, c.act_fn);
+    if (!last) {
+      x = tinyUpsample(g, x, c.upsampling_scaling_factor, c.upsample_fn);
+      idx++;
+    }
+    // the per-level conv has a bias only on the last (output) level
+    x = g.conv2d(x, `decoder.layers.${idx++}`, ch, last ? c.out_channels : ch, 3, 1, 1, last);
+  });
+  x = g.op1('Sub', [g.op1('Mul', [x, g.constFloat(2)]), g.constFloat(1)]);
+  g.outputFloat(x, 'sample', ['batch', c.out_channels, `height*${f}`, `width*${f}`]);
+  return g.build();
+}

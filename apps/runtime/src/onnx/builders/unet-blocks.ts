@@ -1,0 +1,253 @@
+// UNet2DConditionModel building blocks as diffusers defines them (resnet.py, transformer_2d.py, attention.py,
+// downsampling.py, upsampling.py), all NCHW in the builder's floatType; weight names are the state-dict keys.
+import type { GraphBuilder, Value } from '../graph-builder.ts';
+import type { Activation, ResnetArch, TransformerArch } from './unet-config.ts';
+import {
+  biasSplitGelu,
+  biasSplitGeluFits,
+  fusedGroupNormFits,
+  fusedGroupNormNhwc,
+  nhwcConv,
+  packedCrossAttention,
+  packedSelfAttention,
+} from './unet-cuda-ops.ts';
+import type { UnetFusions } from './unet-fusions.ts';
+
+/** Transformer2DModel's GroupNorm epsilon is fixed in diffusers, whatever norm_eps says. */
+const TRANSFORMER_NORM_EPS = 1e-6;
+/** BasicTransformerBlock's LayerNorm epsilon (diffusers' norm_eps default, not read from the UNet config). */
+const LAYER_NORM_EPS = 1e-5;
+
+export interface UnetBlockContext {
+  readonly g: GraphBuilder;
+  readonly groups: number;
+  /** Resnet GroupNorm epsilon (config norm_eps). */
+  readonly eps: number;
+  readonly act: Activation;
+  readonly useLinearProjection: boolean;
+  /** CUDA contrib ops and layout (all off and NCHW for other targets). */
+  readonly fuse: UnetFusions;
+}
+
+/** Channel axis of activations in this build's layout. */
+export function channelAxis(ctx: UnetBlockContext): number {
+  return ctx.fuse.layout === 'nhwc' ? 3 : 1;
+}
+
+/** Conv2d in the build's layout; pads as ONNX Conv's [top, left, bottom, right]. */
+export function conv(
+  ctx: UnetBlockContext,
+  x: Value,
+  prefix: string,
+  inC: number,
+  outC: number,
+  k: number,
+  stride: number,
+  pads: readonly number[],
+): Value {
+  const { g } = ctx;
+  if (ctx.fuse.layout === 'nhwc') return nhwcConv(g, x, prefix, inC, outC, k, stride, pads);
+  const w = g.param(`${prefix}.weight`, [outC, inC, k, k]);
+  const b = g.param(`${prefix}.bias`, [outC]);
+  return g.op1('Conv', [x, w, b], { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] });
+}
+
+/**
+ * GroupNorm (+ the block activation when `act`) in the build's layout, with `add` [B, C] (a resnet's projected time
+ * embedding) added to x first. Fused CUDA kernels where the build asks for them and the shape fits.
+ */
+export function normAct(
+  ctx: UnetBlockContext,
+  x: Value,
+  prefix: string,
+  channels: number,
+  eps: number,
+  act: boolean,
+  add?: Value,
+): Value {
+  const { g, groups, fuse } = ctx;
+  const nhwc = fuse.layout === 'nhwc';
+  if (fuse.groupNorm && fusedGroupNormFits(channels, groups)) {
+    const silu = act && ctx.act === 'silu';
+    let input = nhwc ? x : g.op1('Transpose', [x], { perm: [0, 2, 3, 1] });
+    let skip: Value | undefined;
+    if (add && fuse.skipGroupNorm) skip = add;
+    else if (add) input = g.op1('Add', [input, g.op1('Unsqueeze', [add, g.constInt64([1, 2])])]);
+    let y = fusedGroupNormNhwc(g, input, prefix, groups, channels, eps, silu, skip);
+    if (!nhwc) y = g.op1('Transpose', [y], { perm: [0, 3, 1, 2] });
+    return act && !silu ? activation(g, y, ctx.act) : y;
+  }
+  let input = nhwc ? g.op1('Transpose', [x], { perm: [0, 3, 1, 2] }) : x;
+  if (add) input = g.op1('Add', [input, g.op1('Unsqueeze', [add, g.constInt64([2, 3])])]);
+  let y = groupNorm(g, input, prefix, groups, channels, eps);
+  if (act) y = activation(g, y, ctx.act);
+  return nhwc ? g.op1('Transpose', [y], { perm: [0, 2, 3, 1] }) : y;
+}
+
+/** A float32 constant, whatever the build's floatType (for maths that must stay fp32). */
+export function constF32(g: GraphBuilder, values: readonly number[], dims: readonly number[]): Value {
+  const flat = g.op1('Constant', [], { value_floats: { floats: [...values] } });
+  return dims.length === 1 && dims[0] === values.length ? flat : g.op1('Reshape', [flat, g.constInt64([...dims])]);
+}
+
+/**
+ * torch.nn.GroupNorm on NCHW: InstanceNormalization over [N, G, -1] (ORT's CPU EP runs it in fp32), then the
+ * per-channel affine. Statistics are always computed in float32 (fp16 variance overflows on large activations).
+ * The one place group norm is emitted, so a target can swap in com.microsoft.GroupNorm later.
+ */
+export function groupNorm(
+  g: GraphBuilder,
+  x: Value,
+  prefix: string,
+  groups: number,
+  channels: number,
+  eps: number,
+): Value {
+  const half = g.floatType === 'float16';
+  const x32 = half ? g.cast(x, 'float32') : x;
+  const grouped = g.op1('Reshape', [x32, g.constInt64([0, groups, -1])]);
+  const ones = constF32(g, new Array<number>(groups).fill(1), [groups]);
+  const zeros = constF32(g, new Array<number>(groups).fill(0), [groups]);
+  const normed = g.op1('InstanceNormalization', [grouped, ones, zeros], { epsilon: eps });
+  let back = g.op1('Reshape', [normed, g.op1('Shape', [x])]);
+  if (half) back = g.cast(back, 'float16');
+  const w = g.op1('Unsqueeze', [g.param(`${prefix}.weight`, [channels]), g.constInt64([1, 2])]);
+  const b = g.op1('Unsqueeze', [g.param(`${prefix}.bias`, [channels]), g.constInt64([1, 2])]);
+  return g.op1('Add', [g.op1('Mul', [back, w]), b]);
+}
+
+export function activation(g: GraphBuilder, x: Value, act: Activation): Value {
+  switch (act) {
+    case 'silu':
+      return g.silu(x);
+    case 'gelu':
+      return g.gelu(x);
+    case 'relu':
+      return g.op1('Relu', [x]);
+    case 'mish':
+      return g.op1('Mul', [x, g.op1('Tanh', [g.op1('Softplus', [x])])]);
+  }
+}
+
+/** ResnetBlock2D ("default" time embedding norm); tembAct is act(emb), shared by every resnet of a graph. */
+export function resnetBlock(ctx: UnetBlockContext, x: Value, tembAct: Value, r: ResnetArch, tembDim: number): Value {
+  const { g, eps } = ctx;
+  let h = normAct(ctx, x, `${r.prefix}.norm1`, r.inC, eps, true);
+  h = conv(ctx, h, `${r.prefix}.conv1`, r.inC, r.outC, 3, 1, [1, 1, 1, 1]);
+  const t = g.linear(tembAct, `${r.prefix}.time_emb_proj`, tembDim, r.outC);
+  h = normAct(ctx, h, `${r.prefix}.norm2`, r.outC, eps, true, t);
+  h = conv(ctx, h, `${r.prefix}.conv2`, r.outC, r.outC, 3, 1, [1, 1, 1, 1]);
+  const shortcut =
+    r.inC !== r.outC ? conv(ctx, x, `${r.prefix}.conv_shortcut`, r.inC, r.outC, 1, 1, [0, 0, 0, 0]) : x;
+  const sum = g.op1('Add', [shortcut, h]);
+  return r.outputScale === 1 ? sum : g.op1('Div', [sum, g.constFloat(r.outputScale)]);
+}
+
+/** Transformer2DModel on continuous input: GroupNorm, proj_in, BasicTransformerBlocks, proj_out, residual. */
+export function transformer2d(ctx: UnetBlockContext, x: Value, ehs: Value, t: TransformerArch): Value {
+  const { g } = ctx;
+  const C = t.channels;
+  const inner = t.heads * t.headDim;
+  const nhwc = ctx.fuse.layout === 'nhwc';
+  const normed = normAct(ctx, x, `${t.prefix}.norm`, C, TRANSFORMER_NORM_EPS, false);
+  // [B, C, H, W] -> [B, HW, C]; channels-last is already token-major, so only a reshape
+  const toTokens = (v: Value, ch: number) => {
+    const flat = g.op1('Reshape', [v, g.constInt64(nhwc ? [0, -1, ch] : [0, ch, -1])]);
+    return nhwc ? flat : g.op1('Transpose', [flat], { perm: [0, 2, 1] });
+  };
+  const fromTokens = (v: Value, like: Value) =>
+    g.op1('Reshape', [nhwc ? v : g.op1('Transpose', [v], { perm: [0, 2, 1] }), g.op1('Shape', [like])]);
+  let h: Value;
+  let projected: Value | undefined;
+  if (ctx.useLinearProjection) {
+    h = g.linear(toTokens(normed, C), `${t.prefix}.proj_in`, C, inner);
+  } else {
+    projected = conv(ctx, normed, `${t.prefix}.proj_in`, C, inner, 1, 1, [0, 0, 0, 0]);
+    h = toTokens(projected, inner);
+  }
+  for (let i = 0; i < t.depth; i++) h = basicTransformerBlock(ctx, h, ehs, `${t.prefix}.transformer_blocks.${i}`, t);
+  let out: Value;
+  if (ctx.useLinearProjection) {
+    out = fromTokens(g.linear(h, `${t.prefix}.proj_out`, inner, C), x);
+  } else {
+    out = conv(ctx, fromTokens(h, projected as Value), `${t.prefix}.proj_out`, inner, C, 1, 1, [0, 0, 0, 0]);
+  }
+  return g.op1('Add', [out, x]);
+}
+
+/** BasicTransformerBlock (layer_norm): self-attention, cross-attention, GEGLU feed-forward, each pre-norm + residual. */
+function basicTransformerBlock(ctx: UnetBlockContext, x: Value, ehs: Value, prefix: string, t: TransformerArch): Value {
+  const { g } = ctx;
+  const dim = t.heads * t.headDim;
+  const n1 = g.layerNorm(x, `${prefix}.norm1`, dim, LAYER_NORM_EPS);
+  const packed = ctx.fuse.packedQkv;
+  let h = g.op1('Add', [attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed), x]);
+  const n2 = g.layerNorm(h, `${prefix}.norm2`, dim, LAYER_NORM_EPS);
+  h = g.op1('Add', [attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed), h]);
+  const n3 = g.layerNorm(h, `${prefix}.norm3`, dim, LAYER_NORM_EPS);
+  return g.op1('Add', [geglu(g, n3, `${prefix}.ff`, dim, ctx.fuse.biasSplitGelu), h]);
+}
+
+/** diffusers Attention (AttnProcessor2_0): bias-free q/k/v, SDPA with scale 1/sqrt(head_dim), to_out.0 with bias. */
+function attention(
+  g: GraphBuilder,
+  x: Value,
+  ctxIn: Value,
+  prefix: string,
+  dim: number,
+  ctxDim: number,
+  heads: number,
+  packed: boolean,
+): Value {
+  if (packed && g.attention === 'mha') {
+    const core =
+      x === ctxIn
+        ? packedSelfAttention(g, x, prefix, dim, heads)
+        : packedCrossAttention(g, x, ctxIn, prefix, dim, ctxDim, heads);
+    return g.linear(core, `${prefix}.to_out.0`, dim, dim);
+  }
+  const q = g.linear(x, `${prefix}.to_q`, dim, dim, false);
+  const k = g.linear(ctxIn, `${prefix}.to_k`, ctxDim, dim, false);
+  const v = g.linear(ctxIn, `${prefix}.to_v`, ctxDim, dim, false);
+  return g.linear(g.mha(q, k, v, heads), `${prefix}.to_out.0`, dim, dim);
+}
+
+/** FeedForward(activation_fn="geglu", mult=4): proj -> value * gelu(gate) -> net.2. */
+function geglu(g: GraphBuilder, x: Value, prefix: string, dim: number, fused: boolean): Value {
+  const inner = dim * 4;
+  if (fused && biasSplitGeluFits(inner * 2)) {
+    return g.linear(biasSplitGelu(g, x, `${prefix}.net.0.proj`, dim, inner), `${prefix}.net.2`, inner, dim);
+  }
+  const proj = g.linear(x, `${prefix}.net.0.proj`, dim, inner * 2);
+  const [value, gate] = g.op('Split', [proj, g.constInt64([inner, inner])], { axis: -1 }, { outputs: 2 }) as [
+    Value,
+    Value,
+  ];
+  return g.linear(g.op1('Mul', [value, g.gelu(gate)]), `${prefix}.net.2`, inner, dim);
+}
+
+/** Downsample2D(use_conv): 3x3 stride-2 conv; padding 0 means diffusers' (0, 1, 0, 1) zero pad first. */
+export function downsample(ctx: UnetBlockContext, x: Value, prefix: string, channels: number, padding: number): Value {
+  const pads = padding > 0 ? [padding, padding, padding, padding] : [0, 0, 1, 1];
+  return conv(ctx, x, prefix, channels, channels, 3, 2, pads);
+}
+
+/**
+ * Upsample2D(use_conv): nearest resize to the next skip's height/width (diffusers' upsample_size; exactly x2
+ * when the sample divides evenly), then a 3x3 conv. asymmetric + floor is torch's "nearest".
+ */
+export function upsample(ctx: UnetBlockContext, x: Value, sizeLike: Value, prefix: string, channels: number): Value {
+  const { g } = ctx;
+  const dims = (v: Value, from: number, to: number) =>
+    g.op1('Slice', [g.op1('Shape', [v]), g.constInt64([from]), g.constInt64([to])]);
+  const sizes =
+    ctx.fuse.layout === 'nhwc'
+      ? g.op1('Concat', [dims(x, 0, 1), dims(sizeLike, 1, 3), dims(x, 3, 4)], { axis: 0 })
+      : g.op1('Concat', [dims(x, 0, 2), dims(sizeLike, 2, 4)], { axis: 0 });
+  const up = g.op1('Resize', [x, '', '', sizes], {
+    mode: 'nearest',
+    coordinate_transformation_mode: 'asymmetric',
+    nearest_mode: 'floor',
+  });
+  return conv(ctx, up, prefix, channels, channels, 3, 1, [1, 1, 1, 1]);
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySource } from '../models/memory-source.ts';
+import { GraphBuilder } from './graph-builder.ts';
+import { createSession } from './session.ts';
+
+// Usage example for builder authors: one linear layer whose weight lives in external data.
+describe('GraphBuilder', () => {
+  const w = Float32Array.from([1, 2, 3, 4, 5, 6]); // torch layout [out=3, in=2]
+  const bias = Float32Array.from([0.5, -0.5, 1]);
+  const weights = new MemorySource({ 'fc.weight': { dims: [3, 2], data: w }, 'fc.bias': { dims: [3], data: bias } });
+
+  it('builds a MatMul with external-data weights that ONNX Runtime runs', async () => {
+    const b = new GraphBuilder({ name: 'linear', precision: 'fp32', weights });
+    const x = b.inputFloat('x', ['batch', 2]);
+    b.outputFloat(b.linear(x, 'fc', 2, 3), 'y', ['batch', 3]);
+    const built = b.build();
+    expect(built.externalData.map((f) => f.path)).toEqual(['model.onnx_data']);
+    const s = await createSession(built, { device: 'cpu' });
+    const { y } = await s.run({ x: { dims: [2, 2], data: Float32Array.from([1, 1, 0, 2]) } });
+    await s.release();
+    expect(y?.dims).toEqual([2, 3]);
+    expect(Array.from(y?.data ?? [])).toEqual([3.5, 6.5, 12, 4.5, 7.5, 13]);
+  });
+
+  it('splits external data into chunks and stores fp16 weights', async () => {
+    const b = new GraphBuilder({ name: 'chunks', precision: 'fp16', weights, chunkBytes: 8 });
+    const x = b.inputFloat('x', [1, 2]);
+    b.outputFloat(b.linear(x, 'fc', 2, 3), 'y', [1, 3]);
+    const built = b.build();
+    expect(built.externalData.length).toBe(2);
+    const s = await createSession(built, { device: 'cpu' });
+    const { y } = await s.run({ x: { dims: [1, 2], data: Float32Array.from([1, 1]) } });
+    await s.release();
+    expect(Array.from(y?.data ?? [])).toEqual([3.5, 6.5, 12]);
+  });
+
+  it('rejects a weight whose shape disagrees, naming the tensor', () => {
+    const b = new GraphBuilder({ name: 'bad', precision: 'fp32', weights });
+    expect(() => b.param('fc.weight', [2, 3])).toThrow(/fc\.weight.*\[3, 2\].*\[2, 3\]/);
+  });
+});
+
+describe('session feeds', () => {
+  it('converts float32 / int64 feeds to the types the graph declares', async () => {
+    const b = new GraphBuilder({ name: 'types', precision: 'fp32', weights: new MemorySource({}) });
+    const half = b.input('h', 'float16', [2]);
+    const i32 = b.input('i', 'int32', [2]);
+    b.output(b.op1('Add', [b.cast(half, 'float32'), b.cast(i32, 'float32')]), 'y', 'float32', [2]);
+    const s = await createSession(b.build(), { device: 'cpu' });
+    expect(s.inputTypes).toEqual({ h: 'float16', i: 'int32' });
+    const { y } = await s.run({
+      h: { dims: [2], data: Float32Array.from([0.5, 1.5]) },
+      i: { dims: [2], data: BigInt64Array.from([3n, -4n]), dtype: 'int64' },
+    });
+    await s.release();
+    expect(Array.from(y?.data ?? [])).toEqual([3.5, -2.5]);
+  });
+});

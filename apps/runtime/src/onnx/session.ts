@@ -1,0 +1,130 @@
+// The only module importing onnxruntime-node: sessions from BuiltModel bytes + in-memory external data.
+
+import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import * as ort from 'onnxruntime-node';
+import type { BuiltModel } from './built-model.ts';
+import { f16ToF32, f32ToF16 } from './float16.ts';
+
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+
+/** A feed: a plain float32 Tensor, or typed data with its ONNX dtype. */
+export type Feed =
+  | Tensor
+  | { dims: readonly number[]; data: Float32Array; dtype: 'float32' }
+  | { dims: readonly number[]; data: Uint16Array; dtype: 'float16' }
+  | { dims: readonly number[]; data: BigInt64Array; dtype: 'int64' }
+  | { dims: readonly number[]; data: Int32Array; dtype: 'int32' };
+
+export interface SessionOptions {
+  device: Device;
+  /** CUDA / WebGPU device index (default 0). */
+  deviceId?: number;
+  /** CPU threads for the intra-op pool (ORT's default when absent). */
+  threads?: number;
+  /** For errors: which model this is. */
+  label?: string;
+  /** ONNX Runtime's per-op profiler: JSON written to a file starting with this prefix when the session is released. */
+  profilePrefix?: string;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** ONNX element type of each tensor input ('float32', 'float16', 'int64', 'int32', ...). */
+  readonly inputTypes: Readonly<Record<string, string>>;
+  /** Float outputs come back as float32 (float16 converted); int outputs as float32 numbers. */
+  run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>>;
+  release(): Promise<void>;
+}
+
+/** An ONNX file on disk; ORT reads its external data files from beside it (memory-mapped where it can). */
+export interface OnnxPath {
+  readonly modelPath: string;
+}
+
+export async function createSession(built: BuiltModel | OnnxPath, opts: SessionOptions): Promise<Session> {
+  const label = opts.label ?? ('modelPath' in built ? built.modelPath : 'model');
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: executionProviders(opts),
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // errors only: ORT's warnings would land on the console of tests and the CLI
+  };
+  if ('model' in built) options.externalData = built.externalData.map((f) => ({ path: f.path, data: f.data }));
+  if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  if (opts.profilePrefix) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = opts.profilePrefix;
+  }
+  let s: ort.InferenceSession;
+  try {
+    s =
+      'model' in built
+        ? await ort.InferenceSession.create(built.model, options)
+        : await ort.InferenceSession.create(built.modelPath, options);
+  } catch (e) {
+    throw new Error(`${label}: ONNX Runtime could not create a ${opts.device} session: ${(e as Error).message}`);
+  }
+  const inputTypes = new Map<string, string>();
+  for (const m of s.inputMetadata) if (m.isTensor) inputTypes.set(m.name, m.type);
+  return {
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    inputTypes: Object.fromEntries(inputTypes),
+    async run(feeds) {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = toOrt(f, inputTypes.get(name));
+      let out: ort.InferenceSession.OnnxValueMapType;
+      try {
+        out = await s.run(ortFeeds);
+      } catch (e) {
+        throw new Error(`${label}: inference failed: ${(e as Error).message}`);
+      }
+      const result: Record<string, Tensor> = {};
+      for (const [name, t] of Object.entries(out)) {
+        result[name] = fromOrt(t as ort.Tensor);
+        (t as ort.Tensor).dispose();
+      }
+      return result;
+    },
+    release: () => s.release(),
+  };
+}
+
+function executionProviders(opts: SessionOptions): ort.InferenceSession.ExecutionProviderConfig[] {
+  if (opts.device === 'cuda') return [{ name: 'cuda', deviceId: opts.deviceId ?? 0 }];
+  if (opts.device === 'webgpu') return ['webgpu'];
+  return ['cpu'];
+}
+
+/** Converts a feed to the input's element type, so callers can feed float32 / int64 whatever the graph wants
+ *  (float16 graphs; exports such as Optimum's with int32 input_ids or int64 timesteps). */
+function toOrt(f: Feed, want: string | undefined): ort.Tensor {
+  const dims = [...f.dims];
+  const have = 'dtype' in f ? f.dtype : 'float32';
+  const type = want === 'float32' || want === 'float16' || want === 'int64' || want === 'int32' ? want : have;
+  if (type === have) return new ort.Tensor(type, f.data, dims);
+  const asNumbers = (): ArrayLike<number> =>
+    have === 'float16'
+      ? f16ToF32(f.data as Uint16Array)
+      : have === 'int64'
+        ? Array.from(f.data as BigInt64Array, Number)
+        : (f.data as Float32Array | Int32Array);
+  if (type === 'float16') return new ort.Tensor('float16', f32ToF16(Float32Array.from(asNumbers())), dims);
+  if (type === 'float32') return new ort.Tensor('float32', Float32Array.from(asNumbers()), dims);
+  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(asNumbers(), Math.round), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(Array.from(asNumbers()), (x) => BigInt(Math.round(x))),
+    dims,
+  );
+}
+
+function fromOrt(t: ort.Tensor): Tensor {
+  const dims = [...t.dims];
+  const d = t.data;
+  if (d instanceof Float32Array) return { dims, data: d.slice() };
+  if (t.type === 'float16' && d instanceof Uint16Array) return { dims, data: f16ToF32(d) };
+  if (d instanceof BigInt64Array) return { dims, data: Float32Array.from(d, (x) => Number(x)) };
+  if (d instanceof Int32Array || d instanceof Uint8Array) return { dims, data: Float32Array.from(d) };
+  throw new Error(`unsupported output type ${t.type}`);
+}

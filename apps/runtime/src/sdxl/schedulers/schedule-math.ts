@@ -1,0 +1,109 @@
+import type { SchedulerConfig } from './scheduler-config.ts';
+
+// Training noise schedule as diffusers computes it in float32 torch tensors (emulated with Math.fround).
+
+export const f = Math.fround;
+
+/** torch.linspace(start, end, steps, dtype=float32) on the CPU (two-sided, float32 arithmetic). */
+function linspaceF32(start: number, end: number, steps: number): Float32Array {
+  const out = new Float32Array(steps);
+  const s = f(start);
+  const e = f(end);
+  const step = f(f(e - s) / (steps - 1));
+  const halfway = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) {
+    out[i] = i < halfway ? f(s + f(step * i)) : f(e - f(step * (steps - i - 1)));
+  }
+  return out;
+}
+
+/** alphas_cumprod (float32; torch's cumprod accumulates in double). */
+export function alphasCumprod(config: SchedulerConfig): Float32Array {
+  const n = config.num_train_timesteps;
+  let betas: Float32Array;
+  if (config.trained_betas) {
+    betas = Float32Array.from(config.trained_betas);
+  } else if (config.beta_schedule === 'scaled_linear') {
+    betas = linspaceF32(Math.sqrt(config.beta_start), Math.sqrt(config.beta_end), n).map((b) => f(b * b));
+  } else {
+    betas = linspaceF32(config.beta_start, config.beta_end, n);
+  }
+  const out = new Float32Array(betas.length);
+  let acc = 1;
+  for (let i = 0; i < betas.length; i++) {
+    acc *= f(1 - betas[i]!);
+    out[i] = acc;
+  }
+  return out;
+}
+
+/** ((1 - ac) / ac) ** 0.5 per training timestep, float32. */
+export function trainingSigmas(ac: Float32Array): Float32Array {
+  return ac.map((a) => f(Math.sqrt(f(f(1 - a) / a))));
+}
+
+/** np.arange(0, n) * ratio, rounded, reversed, + offset: diffusers' "leading" spacing. */
+export function spacedTimesteps(
+  config: SchedulerConfig,
+  steps: number,
+  lastTimestep = config.num_train_timesteps,
+): number[] {
+  const T = config.num_train_timesteps;
+  const out: number[] = [];
+  if (config.timestep_spacing === 'leading') {
+    const ratio = Math.floor(T / steps);
+    for (let i = steps - 1; i >= 0; i--) out.push(Math.round(i * ratio) + config.steps_offset);
+  } else if (config.timestep_spacing === 'trailing') {
+    const ratio = T / steps;
+    for (let t = lastTimestep; t > 0; t -= ratio) out.push(roundHalfEven(t) - 1);
+  } else {
+    for (let i = steps - 1; i >= 0; i--) out.push(f((i * (T - 1)) / (steps - 1)));
+  }
+  return out;
+}
+
+/** numpy's round (half to even). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** np.interp of integer-indexed sigmas at (possibly fractional) timesteps. */
+export function interpSigma(sigmas: Float32Array, t: number): number {
+  const lo = Math.max(0, Math.min(sigmas.length - 1, Math.floor(t)));
+  const hi = Math.min(sigmas.length - 1, lo + 1);
+  const w = t - lo;
+  return w === 0 ? sigmas[lo]! : sigmas[lo]! + (sigmas[hi]! - sigmas[lo]!) * w;
+}
+
+/** Karras et al. (2022) sigmas, rho = 7, in double as diffusers computes them with numpy. */
+export function karrasSigmas(sigmaMin: number, sigmaMax: number, steps: number): number[] {
+  const rho = 7;
+  const minInv = sigmaMin ** (1 / rho);
+  const maxInv = sigmaMax ** (1 / rho);
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const ramp = steps === 1 ? 0 : i / (steps - 1);
+    out.push((maxInv + ramp * (minInv - maxInv)) ** rho);
+  }
+  return out;
+}
+
+/** diffusers' _sigma_to_t: fractional timestep of a sigma by log-linear interpolation (logSigmas in float32). */
+export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
+  const logSigma = Math.log(Math.max(sigma, 1e-10));
+  let low = 0;
+  // index of the last log_sigma <= log_sigma (cumsum(dists >= 0).argmax)
+  for (let i = 0; i < logSigmas.length; i++) if (logSigma - logSigmas[i]! >= 0) low = i;
+  low = Math.min(low, logSigmas.length - 2);
+  const lo = logSigmas[low]!;
+  const hi = logSigmas[low + 1]!;
+  const w = Math.min(1, Math.max(0, (lo - logSigma) / (lo - hi)));
+  return (1 - w) * low + w * (low + 1);
+}
+
+export interface StepOutput {
+  readonly prevSample: Float32Array;
+  /** x0 estimate, for previews */
+  readonly predOriginalSample: Float32Array;
+}

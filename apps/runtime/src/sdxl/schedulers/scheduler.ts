@@ -1,0 +1,15 @@
+import type { TorchGenerator } from '../torch-rng.ts';
+import type { StepOutput } from './schedule-math.ts';
+
+/** One sampler run: stateful (multistep solvers keep past outputs); step indices are absolute in `timesteps`. */
+export interface Scheduler {
+  /** timestep fed to the UNet at each step */
+  readonly timesteps: readonly number[];
+  /** per-step sigmas plus the final one (empty for DDIM) */
+  readonly sigmas: readonly number[];
+  readonly initNoiseSigma: number;
+  scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array;
+  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, generator: TorchGenerator): StepOutput;
+  /** Noise an image latent to the level of `stepIndex` (img2img). */
+  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array;
+}

@@ -1,0 +1,80 @@
+import type { SchedulerName } from '@sdflow/nodes/backend.ts';
+import { describe, expect, it } from 'vitest';
+import { readReferenceJson, readReferenceTensors, relativeError } from '../testing/references.ts';
+import { TorchGenerator } from '../torch-rng.ts';
+import { createScheduler, firstStepForStrength } from './create-scheduler.ts';
+import { parseSchedulerConfig } from './scheduler-config.ts';
+
+interface CaseRef {
+  num_inference_steps: number;
+  config: Record<string, unknown>;
+  timesteps: { values: number[] };
+  sigmas?: { values: number[] };
+  init_noise_sigma: number;
+}
+const cases = readReferenceJson<Record<string, CaseRef>>('schedulers.json');
+const traces = readReferenceTensors('schedulers.safetensors');
+const names: Record<string, SchedulerName> = {
+  euler_50: 'euler',
+  euler_30: 'euler',
+  euler_4: 'euler',
+  dpmpp_2m_karras_30: 'dpmpp_2m_karras',
+  euler_ancestral_30: 'euler_ancestral',
+  ddim_30: 'ddim',
+};
+
+function maxRelative(ours: readonly number[], ref: readonly number[]): number {
+  expect(ours.length).toBe(ref.length);
+  return Math.max(0, ...ours.map((v, i) => Math.abs(v - ref[i]!) / Math.max(Math.abs(ref[i]!), 1e-12)));
+}
+
+describe('schedulers', () => {
+  for (const [key, ref] of Object.entries(cases)) {
+    const name = names[key]!;
+    const make = () => createScheduler(name, parseSchedulerConfig(ref.config, key), ref.num_inference_steps);
+
+    it(`${key}: timesteps, sigmas and init_noise_sigma within 1e-6`, () => {
+      const s = make();
+      expect(maxRelative(s.timesteps, ref.timesteps.values)).toBeLessThan(1e-6);
+      if (ref.sigmas) expect(maxRelative(s.sigmas, ref.sigmas.values)).toBeLessThan(1e-6);
+      expect(Math.abs(s.initNoiseSigma - ref.init_noise_sigma) / ref.init_noise_sigma).toBeLessThan(1e-6);
+    });
+
+    // diffusers computes in float32 tensors; emulated with Math.fround the traces agree to ~1e-7
+    it(`${key}: step trace with the stand-in model (1e-6 relative)`, () => {
+      const s = make();
+      const x0 = traces.get('trace_x0')!.data;
+      const c = traces.get('trace_c')!.data;
+      const refIn = traces.get(`${key}.x_in`)!.data;
+      const refX = traces.get(`${key}.x`)!.data;
+      const n = x0.length;
+      const generator = new TorchGenerator(0);
+      let x: Float32Array = x0.map((v) => Math.fround(v * s.initNoiseSigma));
+      let worstIn = 0;
+      let worstX = 0;
+      for (let i = 0; i < s.timesteps.length; i++) {
+        const xIn = s.scaleModelInput(x, i);
+        const eps = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
+        x = s.step(eps, i, x, generator).prevSample;
+        worstIn = Math.max(worstIn, relativeError(xIn, refIn.subarray(i * n, (i + 1) * n)));
+        worstX = Math.max(worstX, relativeError(x, refX.subarray(i * n, (i + 1) * n)));
+      }
+      expect(worstIn).toBeLessThan(1e-6);
+      expect(worstX).toBeLessThan(1e-6);
+    });
+  }
+
+  it('img2img strength starts at diffusers get_timesteps index', () => {
+    expect(firstStepForStrength(30, 1)).toBe(0);
+    expect(firstStepForStrength(30, 0.5)).toBe(15);
+    expect(firstStepForStrength(4, 0.3)).toBe(3);
+    expect(firstStepForStrength(10, 0.75)).toBe(3);
+    expect(() => firstStepForStrength(10, 0)).toThrow(/strength/);
+  });
+
+  it('reports the file in config errors', () => {
+    expect(() => parseSchedulerConfig({ beta_schedule: 'cosine' }, 'x/scheduler_config.json')).toThrow(
+      /x\/scheduler_config.json: beta_schedule/,
+    );
+  });
+});

@@ -1,0 +1,251 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CatalogJson } from '@sdflow/nodes/catalog-json.ts';
+import { z } from 'zod';
+import { listExampleWorkflows } from './example-workflows.ts';
+import { HttpError, readBody, readJson, sendJson } from './http-io.ts';
+import type { Limits } from './limits.ts';
+import { listModels } from './model-list.ts';
+import { listOutputs, serveOutputFile } from './output-files.ts';
+import { PngTextError, readPngText } from './png-text.ts';
+import type { RunService } from './run-service.ts';
+import { describeRun, type RunRecord, toFinished } from './run-tracker.ts';
+
+// The HTTP API under /api: JSON in (zod-checked), JSON out; errors are { error: { code, message } }.
+
+export interface ApiContext {
+  readonly service: RunService;
+  readonly catalog: CatalogJson;
+  readonly limits: Limits;
+  readonly modelsDir: string;
+  readonly outputDir: string;
+  readonly workflowsDir: string;
+  readonly startedAt: number;
+  readonly version: string;
+  clientCount(): number;
+}
+
+const QueueBody = z.object({
+  /** Checked by validateWorkflow, so that problems come back per node. */
+  workflow: z.unknown(),
+  targets: z.array(z.string().max(200)).max(10_000).optional(),
+  clientId: z.string().max(200).optional(),
+});
+const InterruptBody = z.object({ runId: z.string().max(200).optional() }).strict();
+
+/** The text keys Save Image may have used for the workflow, most specific first. */
+const WORKFLOW_KEYS = ['sdflow.workflow', 'sdflow-workflow', 'workflow'];
+
+type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ApiContext,
+  params: string[],
+  url: URL,
+) => Promise<void>;
+
+const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
+  {
+    method: 'GET',
+    pattern: /^\/api\/health$/,
+    handler: async (_req, res, ctx) =>
+      sendJson(res, 200, { ok: true, version: ctx.version, uptimeMs: Date.now() - ctx.startedAt }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/catalog$/,
+    handler: async (_req, res, ctx) =>
+      sendJson(res, 200, { ...ctx.catalog, catalogVersion: ctx.catalog.version }, { etag: `"${ctx.catalog.version}"` }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/models$/,
+    handler: async (_req, res, ctx) => sendJson(res, 200, { models: await listModels(ctx.modelsDir) }),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/runs$/,
+    handler: async (req, res, ctx) => {
+      const body = await readJson(req, QueueBody, ctx.limits.maxBodyBytes);
+      const r = ctx.service.queue(body.workflow, {
+        ...(body.clientId ? { clientId: body.clientId } : {}),
+        ...(body.targets ? { targets: body.targets } : {}),
+      });
+      if (r.ok) return sendJson(res, 202, { runId: r.runId, migrations: r.migrations });
+      if (r.kind === 'invalid') {
+        const n = r.problems.length;
+        return sendJson(res, 400, {
+          error: { code: 'invalidWorkflow', message: `the workflow has ${n} problem${n === 1 ? '' : 's'}` },
+          problems: r.problems,
+        });
+      }
+      throw new HttpError(429, 'queueFull', r.message);
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/validate$/,
+    handler: async (req, res, ctx) => {
+      const body = await readJson(req, QueueBody.pick({ workflow: true }), ctx.limits.maxBodyBytes);
+      sendJson(res, 200, ctx.service.validate(body.workflow));
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/queue$/,
+    handler: async (_req, res, ctx) => {
+      const { queue, running } = ctx.service.tracker.snapshot(0);
+      sendJson(res, 200, { running, queue, maxQueue: ctx.limits.maxQueue });
+    },
+  },
+  { method: 'POST', pattern: /^\/api\/queue\/clear$/, handler: clearQueue },
+  { method: 'DELETE', pattern: /^\/api\/queue$/, handler: clearQueue },
+  {
+    method: 'GET',
+    pattern: /^\/api\/history$/,
+    handler: async (_req, res, ctx, _p, url) => {
+      const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), ctx.limits.maxHistory);
+      sendJson(res, 200, { runs: ctx.service.tracker.history(limit).map(toFinished) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/history\/([^/]+)$/,
+    handler: async (_req, res, ctx, [runId]) => {
+      const run = ctx.service.tracker.get(decodeURIComponent(runId!));
+      if (!run) throw new HttpError(404, 'unknownRun', `no run "${runId}" in the queue or history`);
+      sendJson(res, 200, describeRun(run, true));
+    },
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/interrupt$/,
+    handler: async (req, res, ctx) => {
+      const body = await readOptionalJson(req, InterruptBody, ctx.limits.maxBodyBytes);
+      // Where the running run stood when the interrupt arrived (clients can check it stopped within a step).
+      const running = ctx.service.tracker.running();
+      const at =
+        running && (body.runId === undefined || body.runId === running.runId) ? runningNode(running) : undefined;
+      const interrupted = ctx.service.interrupt(body.runId);
+      if (!interrupted && body.runId !== undefined) {
+        throw new HttpError(404, 'unknownRun', `no queued or running run "${body.runId}" to interrupt`);
+      }
+      sendJson(res, 200, { interrupted, ...(at ? { at } : {}) });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/workflows$/,
+    handler: async (_req, res, ctx) => sendJson(res, 200, { workflows: await listExampleWorkflows(ctx.workflowsDir) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/outputs$/,
+    handler: async (_req, res, ctx) => sendJson(res, 200, { files: await listOutputs(ctx.outputDir) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/outputs\/(.+)$/,
+    handler: async (_req, res, ctx, [name]) => serveOutputFile(ctx.outputDir, name!, res),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/workflow-from-png$/,
+    handler: async (req, res, ctx) => {
+      const body = await readBody(req, ctx.limits.maxUploadBytes);
+      let text: Record<string, string>;
+      try {
+        text = readPngText(body);
+      } catch (err) {
+        if (err instanceof PngTextError) throw new HttpError(400, 'badPng', err.message);
+        throw err;
+      }
+      const key = WORKFLOW_KEYS.find((k) => k in text);
+      if (!key) throw new HttpError(422, 'noWorkflow', 'the PNG carries no workflow (it was not made by Save Image)');
+      let workflow: unknown;
+      try {
+        workflow = JSON.parse(text[key]!);
+      } catch (err) {
+        throw new HttpError(422, 'badWorkflowText', `the PNG's "${key}" text is not JSON: ${(err as Error).message}`);
+      }
+      sendJson(res, 200, { workflow });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/stats$/,
+    handler: async (_req, res, ctx) => {
+      const engine = ctx.service.engine;
+      const [backend, cache] = await Promise.all([
+        backendStats(engine),
+        engine.cacheStats().catch((err: Error) => ({ error: err.message })),
+      ]);
+      const { queue, running } = ctx.service.tracker.snapshot(0);
+      sendJson(res, 200, {
+        backend,
+        cache,
+        server: {
+          clients: ctx.clientCount(),
+          queued: queue.length,
+          running: running?.runId ?? null,
+          uptimeMs: Date.now() - ctx.startedAt,
+        },
+        process: { rssBytes: process.memoryUsage().rss },
+      });
+    },
+  },
+];
+
+function runningNode(run: RunRecord): { runId: string; nodeId: string; value?: number; max?: number } | undefined {
+  const entry = Object.entries(run.nodeStates).find(([, n]) => n.status === 'running');
+  if (!entry) return undefined;
+  const [nodeId, n] = entry;
+  return { runId: run.runId, nodeId, ...(n.value === undefined ? {} : { value: n.value, max: n.max }) };
+}
+
+/** The backend's counters: through the serve wrapper, or a test backend's own counters(). */
+async function backendStats(engine: RunService['engine']): Promise<unknown> {
+  try {
+    return await engine.callBackend('serverStats');
+  } catch {
+    return engine.callBackend('counters').then(
+      (counters) => ({ counters }),
+      (err: Error) => ({ error: `the backend exposes no counters: ${err.message}` }),
+    );
+  }
+}
+
+async function clearQueue(_req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  sendJson(res, 200, { runIds: ctx.service.clearQueue() });
+}
+
+/** An empty body counts as `{}` (curl -X POST with no data). */
+async function readOptionalJson<T extends z.ZodType>(
+  req: IncomingMessage,
+  schema: T,
+  max: number,
+): Promise<z.infer<T>> {
+  const length = req.headers['content-length'];
+  if ((length === undefined || length === '0') && !req.headers['transfer-encoding']) return schema.parse({});
+  return readJson(req, schema, max);
+}
+
+/** Dispatches one /api request; throws HttpError for the caller to answer. */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): Promise<void> {
+  const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+  const matching = routes.filter((r) => r.pattern.test(url.pathname));
+  if (matching.length === 0) throw new HttpError(404, 'notFound', `no API route ${url.pathname}`);
+  const route = matching.find((r) => r.method === method);
+  if (!route) {
+    const allowed = matching.map((r) => r.method).join(', ');
+    throw new HttpError(
+      405,
+      'methodNotAllowed',
+      `${req.method} is not allowed on ${url.pathname} (allowed: ${allowed})`,
+      {
+        allow: allowed,
+      },
+    );
+  }
+  const params = route.pattern.exec(url.pathname)!.slice(1);
+  await route.handler(req, res, ctx, params, url);
+}

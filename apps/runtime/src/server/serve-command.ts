@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/exit-codes.ts';
+import { ServeConfigError, type ServeOptions, serve } from './serve.ts';
+
+// `sdflow serve [options]`: parses the command line, starts the server, prints where it listens, and runs
+// until SIGINT/SIGTERM. Tests and scripts wait for the "sdflow listening on <url>" line on stdout.
+
+export const SERVE_USAGE = `usage: sdflow serve [options]
+  --host HOST           default 127.0.0.1; any other address requires --token
+  --port N              default 8188 (0 = any free port)
+  --token SECRET        required for API and WebSocket (Bearer header, ?token= or cookie); env SDFLOW_TOKEN
+  --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
+  --output DIR          where images are written and served from (default output, env SDFLOW_OUTPUT)
+  --cache DIR           embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
+  --editor DIR          built editor (default apps/editor/dist)
+  --device D            auto|cpu|cuda|webgpu (default auto)
+  --allow-origin URL    another origin allowed to use the API and WebSocket (repeatable)
+  --max-queue N         runs waiting at most (default 100)
+  --max-upload-mib N    upload cap (default 32)
+`;
+
+const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+
+function positiveInt(name: string, value: string | undefined, allowZero = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new UsageError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  }
+  return n;
+}
+
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeOptions {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    const parsed = parse(argv);
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected arguments: ${parsed.positionals.join(' ')}`);
+    values = parsed.values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${SERVE_USAGE}`);
+  }
+  const device = values.device ?? 'auto';
+  if (!(DEVICES as readonly string[]).includes(device)) {
+    throw new UsageError(`--device must be one of ${DEVICES.join(', ')}, got "${device}"`);
+  }
+  const port = positiveInt('port', values.port, true);
+  if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const maxQueue = positiveInt('max-queue', values['max-queue']);
+  const maxUploadMiB = positiveInt('max-upload-mib', values['max-upload-mib']);
+  const token = values.token ?? (env.SDFLOW_TOKEN || undefined);
+  return {
+    host: values.host ?? '127.0.0.1',
+    ...(port === undefined ? {} : { port }),
+    ...(token === undefined ? {} : { token }),
+    modelsDir: path.resolve(values.models ?? env.SDFLOW_MODELS ?? 'models'),
+    outputDir: path.resolve(values.output ?? env.SDFLOW_OUTPUT ?? 'output'),
+    cacheDir: path.resolve(values.cache ?? env.SDFLOW_CACHE ?? '.sdflow/cache'),
+    ...(values.editor ? { editorDir: path.resolve(values.editor) } : {}),
+    device: device as ServeOptions['device'],
+    allowedOrigins: values['allow-origin'] ?? [],
+    limits: {
+      ...(maxQueue === undefined ? {} : { maxQueue }),
+      ...(maxUploadMiB === undefined ? {} : { maxUploadBytes: maxUploadMiB * 1024 * 1024 }),
+    },
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      token: { type: 'string' },
+      models: { type: 'string' },
+      output: { type: 'string' },
+      out: { type: 'string' },
+      cache: { type: 'string' },
+      editor: { type: 'string' },
+      device: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      'max-queue': { type: 'string' },
+      'max-upload-mib': { type: 'string' },
+    },
+  });
+}
+
+export async function serveCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const withOut = argv.map((a) => (a === '--out' ? '--output' : a));
+  let opts: ServeOptions;
+  try {
+    opts = parseServeArgs(withOut);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError((err as Error).message);
+  }
+  let server: Awaited<ReturnType<typeof serve>>;
+  try {
+    server = await serve(opts);
+  } catch (err) {
+    // A refused configuration (non-loopback without a token, short token) is a usage error: exit 2.
+    if (err instanceof ServeConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  process.stdout.write(`sdflow listening on ${server.url}\n`);
+  process.stdout.write(`  models: ${opts.modelsDir}\n  output: ${opts.outputDir}\n`);
+  if (opts.token) process.stdout.write(`  token required: open ${server.url}/?token=<token>\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,240 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { catalog } from '@sdflow/nodes/catalog.ts';
+import { catalogToJson } from '@sdflow/nodes/catalog-json.ts';
+import { type BackendOptions, backendSpec } from '../engine/backend-spec.ts';
+import { Engine } from '../engine/engine.ts';
+import type { ModuleSpec } from '../engine/messages.ts';
+import {
+  type AccessPolicy,
+  checkHost,
+  checkOrigin,
+  checkToken,
+  isLoopbackHost,
+  tokenCookie,
+  tokenMatches,
+} from './access.ts';
+import { serveEditor } from './editor-files.ts';
+import { handleApi } from './http-api.ts';
+import { HttpError, sendError } from './http-io.ts';
+import { Limits } from './limits.ts';
+import { type EngineLike, RunService } from './run-service.ts';
+import { WsHub } from './ws-hub.ts';
+
+// `sdflow serve`: the HTTP API, the WebSocket and the built editor on one port, 127.0.0.1 by default.
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Required when host is not loopback; then every API request and WebSocket must present it. */
+  readonly token?: string;
+  readonly modelsDir: string;
+  readonly outputDir: string;
+  readonly cacheDir: string;
+  /** The built editor; default apps/editor/dist. */
+  readonly editorDir?: string;
+  /** Example workflows offered by GET /api/workflows; default the repository's workflows/. */
+  readonly workflowsDir?: string;
+  readonly device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  readonly limits?: Partial<Limits>;
+  /** Extra origins allowed besides the server's own (e.g. http://localhost:5173 for a dev editor not proxied). */
+  readonly allowedOrigins?: readonly string[];
+  /** The backend factory the engine's worker loads; default: the ONNX backend (or SDFLOW_BACKEND). */
+  readonly backend?: ModuleSpec;
+  /** An engine already started (it is not closed by close()); default: one started here. */
+  readonly engine?: EngineLike;
+  /** Output cache budget in bytes. */
+  readonly cacheBytes?: number;
+}
+
+/** A configuration serve() refuses to start with (reported as a usage error by the CLI). */
+export class ServeConfigError extends Error {
+  override readonly name = 'ServeConfigError';
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DEFAULT_EDITOR_DIR = path.resolve(here, '../../../editor/dist');
+const DEFAULT_WORKFLOWS_DIR = path.resolve(here, '../../../../workflows');
+const VERSION = '0.1.0';
+const MIN_TOKEN_LENGTH = 8;
+
+export async function serve(opts: ServeOptions): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const loopback = isLoopbackHost(host);
+  if (!loopback && !opts.token) {
+    throw new ServeConfigError(`refusing to listen on ${host} without a token: pass --token <secret> (or use --host 127.0.0.1)`);
+  }
+  if (opts.token !== undefined && opts.token.length < MIN_TOKEN_LENGTH) {
+    throw new ServeConfigError(`the token must be at least ${MIN_TOKEN_LENGTH} characters`);
+  }
+  const limits = Limits.parse(opts.limits ?? {});
+  const outputDir = path.resolve(opts.outputDir);
+  const modelsDir = path.resolve(opts.modelsDir);
+  await mkdir(outputDir, { recursive: true });
+  await mkdir(path.resolve(opts.cacheDir), { recursive: true });
+
+  const engine =
+    opts.engine ??
+    (await Engine.start({
+      backend: servedBackend(opts.backend ?? backendSpec(backendOptions(opts, modelsDir, outputDir))),
+      ...(opts.cacheBytes === undefined ? {} : { cacheBytes: opts.cacheBytes }),
+    }));
+  const catalogJson = catalogToJson(catalog);
+  const service = new RunService(engine, catalog, limits.maxQueue, limits.maxHistory);
+  const hub = new WsHub(service, limits, catalogJson.version);
+  const policy: AccessPolicy = { token: opts.token, loopbackOnly: loopback, allowedOrigins: opts.allowedOrigins ?? [] };
+  const editorDir = opts.editorDir ?? DEFAULT_EDITOR_DIR;
+  const startedAt = Date.now();
+  const ctx = {
+    service,
+    catalog: catalogJson,
+    limits,
+    modelsDir,
+    outputDir,
+    workflowsDir: opts.workflowsDir ?? DEFAULT_WORKFLOWS_DIR,
+    startedAt,
+    version: VERSION,
+    clientCount: () => hub.clientCount,
+  };
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const host = checkHost(policy, req);
+    if (!host.ok) throw new HttpError(host.status, host.code, host.message);
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+      for (const check of [checkOrigin(policy, req), checkToken(policy, req, url)]) {
+        if (!check.ok) throw new HttpError(check.status, check.code, check.message);
+      }
+      await handleApi(req, res, url, ctx);
+      return;
+    }
+    if (url.pathname === '/ws') throw new HttpError(426, 'upgradeRequired', '/ws is a WebSocket endpoint');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      throw new HttpError(405, 'methodNotAllowed', `${req.method} is not allowed on ${url.pathname}`);
+    }
+    // Opening the editor with ?token= stores it in a same-site cookie, so the page's own requests carry it.
+    const headers: Record<string, string> = {};
+    const given = url.searchParams.get('token');
+    if (policy.token !== undefined && given !== null && tokenMatches(policy.token, given)) {
+      headers['set-cookie'] = tokenCookie(policy.token);
+    }
+    await serveEditor(editorDir, url.pathname, res, req.method === 'HEAD', headers);
+  }
+
+  const server = createServer((req, res) => {
+    onRequest(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        if (err.extra.allow) res.setHeader('allow', String(err.extra.allow));
+        if (err.status === 413) discardBody(req);
+        const { allow: _allow, ...extra } = err.extra;
+        sendError(res, err.status, err.code, err.message, extra);
+      } else {
+        sendError(res, 500, 'internal', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return refuseUpgrade(socket, 400, 'badRequest', 'bad request URL');
+    }
+    if (url.pathname !== '/ws')
+      return refuseUpgrade(socket, 404, 'notFound', `no WebSocket endpoint at ${url.pathname}; use /ws`);
+    for (const check of [checkHost(policy, req), checkOrigin(policy, req), checkToken(policy, req, url)]) {
+      if (!check.ok) return refuseUpgrade(socket, check.status, check.code, check.message);
+    }
+    if (hub.full)
+      return refuseUpgrade(socket, 503, 'tooManyClients', `too many WebSocket clients (limit ${limits.maxClients})`);
+    hub.upgrade(req, socket, head);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8188, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    close: () =>
+      (closing ??= (async () => {
+        await hub.close();
+        service.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        if (!opts.engine) await engine.close();
+      })()),
+  };
+}
+
+/** The backend wrapped so that GET /api/stats can read its counters (see served-backend.ts). */
+function servedBackend(inner: ModuleSpec): ModuleSpec {
+  return { module: path.join(here, 'served-backend.ts'), export: 'createServedBackend', options: { inner } };
+}
+
+/** The backend's options: the folders, the device, and where the embedding cache lives. */
+function backendOptions(
+  opts: ServeOptions,
+  modelsDir: string,
+  outputDir: string,
+): BackendOptions & { cacheDir: string } {
+  const device = opts.device === undefined || opts.device === 'auto' ? {} : { device: opts.device };
+  return { modelsDir, outputDir, cacheDir: path.resolve(opts.cacheDir), ...device };
+}
+
+/**
+ * After refusing an oversized body, read and drop the rest for a while so that the client, still sending,
+ * gets to read the 413 (closing at once would reset the connection under it), then close.
+ */
+function discardBody(req: IncomingMessage): void {
+  req.resume();
+  const timer = setTimeout(() => req.socket.destroy(), DISCARD_MS);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+}
+const DISCARD_MS = 10_000;
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  421: 'Misdirected Request',
+  503: 'Service Unavailable',
+};
+
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export { serveCommand } from './serve-command.ts';

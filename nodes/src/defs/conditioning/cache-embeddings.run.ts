@@ -1,0 +1,15 @@
+import type { Kernel } from '../../define.ts';
+import type { cacheEmbeddingsDef } from './cache-embeddings.node.ts';
+import { negativeOf } from './prompt-params.ts';
+
+export const runCacheEmbeddings: Kernel<typeof cacheEmbeddingsDef> = async ({ params, inputs, ctx }) => {
+  ctx.progress(0, 1);
+  const { conditioning } = await ctx.backend.cachedEncodePrompt(
+    inputs.clip,
+    params.prompt,
+    negativeOf(params),
+    ctx.signal,
+  );
+  ctx.progress(1, 1);
+  return { conditioning };
+};

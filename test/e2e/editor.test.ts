@@ -1,0 +1,299 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, launchBrowser } from './support/browser.ts';
+import { ensureEditorBuilt } from './support/editor-build.ts';
+import {
+  byTestId,
+  connect,
+  docCounts,
+  dragEdge,
+  dragFromPalette,
+  dropFile,
+  edgeCount,
+  graphOf,
+  nodeIds,
+  saveWorkflow,
+} from './support/editor-page.ts';
+import { attachRuntime, type RuntimeProcess, startRuntime } from './support/runtime-process.ts';
+
+// The editor in a real browser against a real runtime (default model): build, run, save/open, PNG drop, paste undo.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifacts = path.join(repoRoot, 'test-artifacts/e2e');
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+
+let runtime: RuntimeProcess;
+let browser: Browser;
+let page: Page;
+let tmp: string;
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true });
+  await ensureEditorBuilt(repoRoot);
+  const external = process.env.SDFLOW_E2E_URL;
+  runtime = external ? await attachRuntime(external) : await startRuntime(repoRoot);
+  tmp = runtime.dirs.root;
+  browser = await launchBrowser();
+  page = browser.page;
+  await page.goto(runtime.url);
+  await page.locator(byTestId('palette-item-loadModel')).waitFor();
+  await page.locator(`${byTestId('connection-status')}[data-status="open"]`).waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+const BASE = JSON.parse(await readFile(path.join(repoRoot, 'workflows/text-to-image.workflow.json'), 'utf8')) as {
+  nodes: Record<string, { type: string; inputs: Record<string, { node: string; output: string }> }>;
+};
+
+/** Edges as "type.output -> type.input", comparable across id schemes. */
+function typedEdges(
+  nodes: Record<string, { type: string; inputs: Record<string, { node: string; output: string }> }>,
+): string[] {
+  return Object.values(nodes)
+    .flatMap((n) =>
+      Object.entries(n.inputs).map(([input, ref]) => `${nodes[ref.node]?.type}.${ref.output} -> ${n.type}.${input}`),
+    )
+    .sort();
+}
+
+let saved: { json: Record<string, unknown>; path: string };
+
+describe('editor e2e', () => {
+  it('builds the base text-to-image workflow from an empty canvas by dragging and connecting; refuses a wrong edge', async () => {
+    expect(await nodeIds(page)).toEqual([]);
+    await dragFromPalette(page, 'loadModel', 40, 300);
+    await dragFromPalette(page, 'encodePrompt', 340, 20);
+    await dragFromPalette(page, 'emptyLatent', 340, 470);
+    await dragFromPalette(page, 'unetDenoise', 640, 140);
+    await dragFromPalette(page, 'vaeDecode', 940, 20);
+    await dragFromPalette(page, 'saveImage', 940, 520);
+    expect(await nodeIds(page)).toEqual([
+      'emptyLatent_1',
+      'encodePrompt_1',
+      'loadModel_1',
+      'saveImage_1',
+      'unetDenoise_1',
+      'vaeDecode_1',
+    ]);
+
+    // A UNET output dragged onto a CLIP input: refused while dragging, with the reason, and no edge made.
+    await dragEdge(page, { node: 'loadModel_1', port: 'unet' }, { node: 'encodePrompt_1', port: 'clip' }, false);
+    const refusal = page.locator(byTestId('connection-refusal'));
+    await expect.poll(() => refusal.textContent()).toMatch(/UNET.*CLIP/);
+    await shot(page, '01-invalid-connection-refused');
+    await page.mouse.up();
+    expect(await edgeCount(page)).toBe(0);
+    await expect.poll(() => refusal.count()).toBe(0);
+
+    await connect(page, 'loadModel_1', 'clip', 'encodePrompt_1', 'clip');
+    await connect(page, 'loadModel_1', 'vae', 'emptyLatent_1', 'vae');
+    await connect(page, 'loadModel_1', 'unet', 'unetDenoise_1', 'unet');
+    await connect(page, 'encodePrompt_1', 'conditioning', 'unetDenoise_1', 'conditioning');
+    await connect(page, 'emptyLatent_1', 'latent', 'unetDenoise_1', 'latent');
+    await connect(page, 'loadModel_1', 'vae', 'vaeDecode_1', 'vae');
+    await connect(page, 'unetDenoise_1', 'latent', 'vaeDecode_1', 'latent');
+    await connect(page, 'vaeDecode_1', 'image', 'saveImage_1', 'image');
+    expect(await edgeCount(page)).toBe(8);
+
+    // Sized for the built-in test model, as the example is.
+    await page.locator(byTestId('input-encodePrompt_1-prompt')).fill('a lighthouse on a cliff');
+    for (const [param, value] of [
+      ['width', '64'],
+      ['height', '64'],
+    ] as const) {
+      await page.locator(byTestId(`input-emptyLatent_1-${param}`)).fill(value);
+      await page.locator(byTestId(`input-emptyLatent_1-${param}`)).press('Enter');
+    }
+    await page.locator(byTestId('input-unetDenoise_1-steps')).fill('8');
+    await page.locator(byTestId('input-unetDenoise_1-steps')).press('Enter');
+    await page.locator(byTestId('btn-fit')).click();
+    await shot(page, '02-built-text-to-image');
+
+    saved = await saveWorkflow(page);
+    const nodes = saved.json.nodes as typeof BASE.nodes;
+    expect(typedEdges(nodes)).toEqual(typedEdges(BASE.nodes));
+    expect((nodes.emptyLatent_1 as unknown as { params: Record<string, unknown> }).params).toMatchObject({
+      width: 64,
+      height: 64,
+    });
+  });
+
+  it('runs it: progress and a preview appear on the denoise node, then the image in the gallery', async () => {
+    // Record what was ever rendered: the run may be faster than a screenshot.
+    await page.evaluate(`(() => {
+      const seen = { progress: false, preview: false };
+      window.__seen = seen;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-testid="progress-unetDenoise_1"]')) seen.progress = true;
+        if (document.querySelector('[data-testid="preview-unetDenoise_1"]')) seen.preview = true;
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    })()`);
+    await page.locator(byTestId('btn-run')).click();
+    // Screenshot the progress if it is still on screen when we look (the first run also builds the model).
+    const progress = page.locator(byTestId('progress-unetDenoise_1'));
+    const done = page.locator(`${byTestId('node-saveImage_1')}[data-status="done"]`);
+    await Promise.race([progress.waitFor({ timeout: 180_000 }), done.waitFor({ timeout: 180_000 })]);
+    if (await progress.count()) await shot(page, '03-running-progress');
+    await page.locator(byTestId('gallery-item')).first().waitFor({ timeout: 180_000 });
+    const seen = await page.evaluate('window.__seen');
+    expect(seen).toEqual({ progress: true, preview: true });
+    await expect.poll(() => page.locator(byTestId('node-saveImage_1')).getAttribute('data-status')).toBe('done');
+    await expect(page.locator(byTestId('preview-unetDenoise_1')).count()).resolves.toBe(1);
+    await expect(page.locator(byTestId('status-unetDenoise_1')).textContent()).resolves.toMatch(/done in/);
+    await shot(page, '04-run-finished-gallery');
+  });
+
+  it('saves the JSON, clears, opens it again: the same graph', async () => {
+    const json = path.join(tmp, 'saved.workflow.json');
+    await writeFile(json, JSON.stringify(saved.json));
+    await page.locator(byTestId('btn-new')).click();
+    expect(await nodeIds(page)).toEqual([]);
+    await page.locator(byTestId('file-input')).setInputFiles(json);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    expect(await edgeCount(page)).toBe(8);
+    const again = await saveWorkflow(page);
+    expect(graphOf(again.json)).toEqual(graphOf(saved.json));
+    await shot(page, '05-reopened-json');
+  });
+
+  it('dropping the output PNG restores the same graph', async () => {
+    const file = await page.locator(byTestId('gallery-item')).first().getAttribute('data-file');
+    const res = await fetch(`${runtime.url}/api/outputs/${encodeURIComponent(file!)}`);
+    expect(res.ok).toBe(true);
+    const png = new Uint8Array(await res.arrayBuffer());
+    await page.locator(byTestId('btn-new')).click();
+    expect(await nodeIds(page)).toEqual([]);
+    await dropFile(page, file!, 'image/png', png);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    const fromPng = await saveWorkflow(page);
+    expect(fromPng.json.nodes).toEqual(saved.json.nodes);
+    await shot(page, '06-restored-from-png');
+  });
+
+  it('undo and redo of a multi-node paste are one step each', async () => {
+    const json = path.join(tmp, 'paste-base.workflow.json');
+    await writeFile(json, JSON.stringify(saved.json));
+    await page.locator(byTestId('file-input')).setInputFiles(json);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    const pane = page.locator('.react-flow__pane');
+    const box = (await pane.boundingBox())!;
+    await page.mouse.click(box.x + 60, box.y + box.height - 60);
+    await page.keyboard.press('Control+a');
+    await expect.poll(() => page.locator('.react-flow__node.selected').count()).toBe(6);
+    await page.keyboard.press('Control+c');
+    await page.mouse.move(box.x + 80, box.y + box.height / 2);
+    await page.keyboard.press('Control+v');
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 12, edges: 16 });
+    await page.locator(byTestId('btn-fit')).click();
+    await shot(page, '07-pasted');
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    await shot(page, '08-paste-undone');
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 12, edges: 16 });
+    await shot(page, '09-paste-redone');
+    // One more undo returns to the opened workflow: the paste was exactly one step.
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    const after = await saveWorkflow(page);
+    expect(after.json.nodes).toEqual(saved.json.nodes);
+  });
+
+  it('typing in a text field is one undo step and does not trap undo', async () => {
+    const json = path.join(tmp, 'typing-base.workflow.json');
+    await writeFile(json, JSON.stringify(saved.json));
+    await page.locator(byTestId('file-input')).setInputFiles(json);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    const prompt = page.locator(byTestId('input-encodePrompt_1-prompt'));
+    const steps = page.locator(byTestId('input-unetDenoise_1-steps'));
+    const before = await prompt.inputValue();
+    await prompt.click();
+    await page.keyboard.press('End');
+    await page.keyboard.type(' at dusk');
+    await steps.fill('9');
+    await steps.press('Enter');
+    await prompt.click();
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => steps.inputValue()).toBe('8');
+    expect(await prompt.inputValue()).toBe(`${before} at dusk`);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => prompt.inputValue()).toBe(before);
+    expect(await page.evaluate('document.activeElement.dataset.testid')).toBe('input-encodePrompt_1-prompt');
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => prompt.inputValue()).toBe(`${before} at dusk`);
+  });
+
+  it('dropping a dangling edge on the canvas offers only compatible node types', async () => {
+    const out = page.locator(byTestId('port-out-vaeDecode_1-image'));
+    const a = (await out.boundingBox())!;
+    const pane = (await page.locator('.react-flow__pane').boundingBox())!;
+    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(pane.x + pane.width - 300, pane.y + 60, { steps: 8 });
+    await page.mouse.up();
+    await page.locator(byTestId('node-search')).waitFor();
+    await expect.poll(() => page.locator(byTestId('node-search-item-saveImage')).count()).toBe(1);
+    expect(await page.locator(byTestId('node-search-item-loadModel')).count()).toBe(0);
+    await shot(page, '10-dangling-edge-search');
+    await page.locator(byTestId('node-search-item-saveImage')).click();
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 7, edges: 9 });
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+  });
+
+  it('opens a 500-node workflow and pans it, rendering only what is visible', async () => {
+    const nodes: Record<string, unknown> = { model: { type: 'loadModel', params: {}, inputs: {} } };
+    const layout: Record<string, { x: number; y: number }> = { model: { x: 0, y: 0 } };
+    for (let i = 1; i < 500; i++) {
+      nodes[`p${i}`] = {
+        type: 'encodePrompt',
+        params: { prompt: `prompt ${i}` },
+        inputs: { clip: { node: 'model', output: 'clip' } },
+      };
+      layout[`p${i}`] = { x: (i % 25) * 320, y: Math.floor(i / 25) * 300 };
+    }
+    const file = path.join(tmp, 'big.workflow.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 1,
+        meta: { name: 'big' },
+        nodes,
+        ui: { nodes: layout, viewport: { x: 0, y: 0, zoom: 1 } },
+      }),
+    );
+    const t0 = Date.now();
+    await page.locator(byTestId('file-input')).setInputFiles(file);
+    await expect.poll(() => page.locator(byTestId('doc-name')).textContent()).toMatch(/big/);
+    await page.locator(byTestId('node-p1')).waitFor({ state: 'attached' });
+    const openMs = Date.now() - t0;
+    // Zoom in on a corner: far fewer than 500 nodes are in the DOM.
+    const pane = page.locator('.react-flow__pane');
+    const box = (await pane.boundingBox())!;
+    for (let i = 0; i < 6; i++) {
+      await page.mouse.move(box.x + 50, box.y + 50);
+      await page.mouse.wheel(0, -400);
+    }
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBeLessThan(200);
+    const p0 = Date.now();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 100, box.y + 100, { steps: 30 });
+    await page.mouse.up();
+    const panMs = Date.now() - p0;
+    await shot(page, '11-500-nodes');
+    await writeFile(
+      path.join(artifacts, 'big-workflow-timings.json'),
+      JSON.stringify({ nodes: 500, openMs, panMs }, null, 2),
+    );
+    expect(openMs).toBeLessThan(15_000);
+    expect(panMs).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Starts the real runtime (`sdflow serve`) as a child process and waits for its "listening on" line.
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/sdxl-tiny');
+const BIN = path.join(repoRoot, 'apps/runtime/bin/sdflow.mjs');
+const LISTENING = /sdflow listening on (http:\/\/\S+)/;
+
+export interface Dirs {
+  readonly root: string;
+  readonly models: string;
+  readonly output: string;
+  readonly cache: string;
+}
+
+/** A temp folder with models/ (holding a `tiny` link to the fixture), output/ and cache/. */
+export async function makeDirs(): Promise<Dirs & { remove(): Promise<void> }> {
+  const root = await mkdtemp(path.join(tmpdir(), 'sdflow-it-'));
+  const dirs = {
+    root,
+    models: path.join(root, 'models'),
+    output: path.join(root, 'output'),
+    cache: path.join(root, 'cache'),
+  };
+  await Promise.all([mkdir(dirs.models), mkdir(dirs.output), mkdir(dirs.cache)]);
+  await symlink(fixtureDir, path.join(dirs.models, 'tiny'), 'dir');
+  return { ...dirs, remove: () => rm(root, { recursive: true, force: true }) };
+}
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything the process wrote, for failure messages. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(dirs: Dirs, extraArgs: readonly string[] = []): Promise<ServerProcess> {
+  const args = [
+    BIN,
+    'serve',
+    '--port',
+    '0',
+    '--models',
+    dirs.models,
+    '--output',
+    dirs.output,
+    '--cache',
+    dirs.cache,
+    '--device',
+    'cpu',
+    ...extraArgs,
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${out}`)), 60_000);
+    const onData = () => {
+      const m = LISTENING.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${code} before listening:\n${out}`));
+    });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    logs: () => out,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Runs a command that must fail at startup (e.g. a non-loopback host without a token); resolves with its output. */
+export function runToExit(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: out });
+    });
+  });
+}
