@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bigWorkflow } from './support/big-workflow.ts';
 import { type Browser, launchBrowser } from './support/browser.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 import {
@@ -249,49 +250,35 @@ describe('editor e2e', () => {
   });
 
   it('opens a 500-node workflow and pans it, rendering only what is visible', async () => {
-    const nodes: Record<string, unknown> = { model: { type: 'loadModel', params: {}, inputs: {} } };
-    const layout: Record<string, { x: number; y: number }> = { model: { x: 0, y: 0 } };
-    for (let i = 1; i < 500; i++) {
-      nodes[`p${i}`] = {
-        type: 'encodePrompt',
-        params: { prompt: `prompt ${i}` },
-        inputs: { clip: { node: 'model', output: 'clip' } },
-      };
-      layout[`p${i}`] = { x: (i % 25) * 320, y: Math.floor(i / 25) * 300 };
-    }
     const file = path.join(tmp, 'big.workflow.json');
-    await writeFile(
-      file,
-      JSON.stringify({
-        version: 1,
-        meta: { name: 'big' },
-        nodes,
-        ui: { nodes: layout, viewport: { x: 0, y: 0, zoom: 1 } },
-      }),
-    );
+    const big = bigWorkflow() as { nodes: Record<string, { inputs: object }> };
+    const bigEdges = Object.values(big.nodes).reduce((n, node) => n + Object.keys(node.inputs).length, 0);
+    await writeFile(file, JSON.stringify(big));
+    // Count the most nodes ever in the DOM while opening: the handles are estimated, not measured by rendering all.
+    await page.evaluate(`(() => {
+      window.__maxNodes = 0;
+      new MutationObserver(() => {
+        window.__maxNodes = Math.max(window.__maxNodes, document.querySelectorAll('.react-flow__node').length);
+      }).observe(document.body, { subtree: true, childList: true });
+    })()`);
     const t0 = Date.now();
     await page.locator(byTestId('file-input')).setInputFiles(file);
-    await expect.poll(() => page.locator(byTestId('doc-name')).textContent()).toMatch(/big/);
-    await page.locator(byTestId('node-p1')).waitFor({ state: 'attached' });
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 500, edges: bigEdges });
+    await page.locator(byTestId('node-m0')).waitFor();
     const openMs = Date.now() - t0;
-    // Zoom in on a corner: far fewer than 500 nodes are in the DOM.
-    const pane = page.locator('.react-flow__pane');
-    const box = (await pane.boundingBox())!;
-    for (let i = 0; i < 6; i++) {
-      await page.mouse.move(box.x + 50, box.y + 50);
-      await page.mouse.wheel(0, -400);
-    }
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBeLessThan(200);
+    const maxNodes = Number(await page.evaluate('window.__maxNodes'));
+    expect(maxNodes).toBeLessThan(100);
+    const box = (await page.locator('.react-flow__pane').boundingBox())!;
     const p0 = Date.now();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.move(box.x + box.width - 100, box.y + box.height - 100);
     await page.mouse.down();
     await page.mouse.move(box.x + 100, box.y + 100, { steps: 30 });
     await page.mouse.up();
     const panMs = Date.now() - p0;
-    await shot(page, '11-500-nodes');
+    await shot(page, '11-500-nodes-panned');
     await writeFile(
       path.join(artifacts, 'big-workflow-timings.json'),
-      JSON.stringify({ nodes: 500, openMs, panMs }, null, 2),
+      JSON.stringify({ nodes: 500, openMs, panMs, maxNodesInDom: maxNodes }, null, 2),
     );
     expect(openMs).toBeLessThan(15_000);
     expect(panMs).toBeLessThan(10_000);

@@ -1,3 +1,4 @@
+import { readdir } from 'node:fs/promises';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, finished } from './helpers/api.ts';
@@ -103,6 +104,13 @@ describe('serve: hostile input', () => {
         api.fetch('/api/runs', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' }),
       );
     }
+    for (let i = 0; i < 5; i++) {
+      // Files may be written only into the output folder: names with folders are refused before anything runs.
+      const escaping = txt2img({ prefix: `../../escape${i}` });
+      requests.push(() => api.post('/api/runs', { workflow: escaping }));
+      const load = { version: 1, nodes: { l: { type: 'loadLatent', params: { file: `../../../etc/passwd${i}` } } } };
+      requests.push(() => api.post('/api/runs', { workflow: load }));
+    }
     for (let i = 0; i < 3; i++) {
       requests.push(() => api.fetch('/api/runs', { method: 'POST', headers: json, body: 'x'.repeat(5 * 1024 * 1024) }));
       requests.push(() =>
@@ -135,5 +143,7 @@ describe('serve: hostile input', () => {
     const end = await finished(ws, ack.runId as string);
     expect(end.files).toHaveLength(1);
     await ws.close();
+    expect((await readdir(dirs.root)).sort()).toEqual(['cache', 'models', 'output']);
+    expect((await readdir(dirs.output)).every((f) => f.startsWith('it_'))).toBe(true);
   });
 });

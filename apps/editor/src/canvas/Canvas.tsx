@@ -1,3 +1,4 @@
+import type { WorkflowNode } from '@sdflow/nodes/graph/workflow.ts';
 import { PORT_COLORS, type PortType } from '@sdflow/nodes/port-types.ts';
 import {
   Background,
@@ -21,6 +22,7 @@ import type { NodeSearchRequest } from '../palette/NodeSearch.tsx';
 import { NODE_TYPE_MIME } from '../palette/Palette.tsx';
 import { ConnectionHint } from './ConnectionHint.tsx';
 import { createFlowMapper, type FlowEdge, type FlowNode, type Measured, toFlowEdges } from './flow-mapping.ts';
+import { estimateHandles } from './handle-estimate.ts';
 
 // React Flow wiring: the canvas shows the document and turns gestures into document actions.
 
@@ -42,9 +44,16 @@ export function Canvas({ doc, catalog, dispatch, fitSignal, onSearch, onAddNode,
   const flow = useReactFlow<FlowNode, FlowEdge>();
   const mapper = useMemo(() => createFlowMapper(), []);
   const [measured, setMeasured] = useState<ReadonlyMap<string, Measured>>(new Map());
+  const estimate = useCallback(
+    (node: WorkflowNode) => {
+      const info = catalog.byType.get(node.type);
+      return info ? estimateHandles(info) : undefined;
+    },
+    [catalog],
+  );
   const nodes = useMemo(
-    () => mapper(doc.workflow, doc.selection, measured),
-    [mapper, doc.workflow, doc.selection, measured],
+    () => mapper(doc.workflow, doc.selection, measured, estimate),
+    [mapper, doc.workflow, doc.selection, measured, estimate],
   );
   const portTypeOf = useCallback(
     (source: string, output: string) =>

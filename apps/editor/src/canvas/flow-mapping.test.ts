@@ -1,4 +1,5 @@
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
+import { Position } from '@xyflow/react';
 import { describe, expect, it } from 'vitest';
 import { createFlowMapper, flowToWorkflow, workflowToFlow } from './flow-mapping.ts';
 
@@ -77,5 +78,16 @@ describe('workflow <-> flow mapping', () => {
     const b = map(moved, sel, new Map());
     expect(b.filter((n, i) => n === a[i]).map((n) => n.id)).toEqual(['model', 'pos', 'den']);
     expect(b[2]?.position).toEqual({ x: 1, y: 2 });
+  });
+});
+
+describe('handle estimates', () => {
+  it('unmeasured nodes carry estimated handles; measured ones leave handles to React Flow', () => {
+    const map = createFlowMapper();
+    const estimate = () => [{ id: 'clip', type: 'target' as const, position: Position.Left, x: 0, y: 40, width: 11, height: 11 }];
+    const nodes = map(base, { nodes: [], edges: [] }, new Map([['pos', { width: 260, height: 200 }]]), estimate);
+    expect(nodes.find((n) => n.id === 'model')?.handles).toHaveLength(1);
+    expect(nodes.find((n) => n.id === 'pos')?.handles).toBeUndefined();
+    expect(nodes.find((n) => n.id === 'pos')?.measured).toEqual({ width: 260, height: 200 });
   });
 });

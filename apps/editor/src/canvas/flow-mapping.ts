@@ -1,5 +1,5 @@
 import type { Workflow, WorkflowNode } from '@sdflow/nodes/graph/workflow.ts';
-import type { Edge, Node } from '@xyflow/react';
+import type { Edge, Node, NodeHandle } from '@xyflow/react';
 import type { Selection } from '../document/doc-state.ts';
 import { EMPTY_SELECTION, edgeId } from '../document/doc-state.ts';
 
@@ -27,6 +27,9 @@ export function fallbackPosition(index: number): { x: number; y: number } {
   return { x: (index % GRID.perRow) * GRID.x, y: Math.floor(index / GRID.perRow) * GRID.y };
 }
 
+/** Handle positions for a node not measured yet (see handle-estimate.ts). */
+export type HandleEstimate = (node: WorkflowNode) => NodeHandle[] | undefined;
+
 export function toFlowNode(
   id: string,
   node: WorkflowNode,
@@ -34,6 +37,7 @@ export function toFlowNode(
   workflow: Workflow,
   selected: boolean,
   measured?: Measured,
+  estimate?: HandleEstimate,
 ): FlowNode {
   const ui = workflow.ui?.nodes[id];
   const flow: FlowNode = {
@@ -47,6 +51,10 @@ export function toFlowNode(
     initialHeight: 220,
   };
   if (measured) flow.measured = measured;
+  else {
+    const handles = estimate?.(node);
+    if (handles) flow.handles = handles;
+  }
   return flow;
 }
 
@@ -119,7 +127,15 @@ interface CacheEntry {
 /** A workflowToFlow that returns the previous FlowNode object for every node whose inputs did not change. */
 export function createFlowMapper() {
   let cache = new Map<string, CacheEntry>();
-  return (workflow: Workflow, selection: Selection, measured: ReadonlyMap<string, Measured>): FlowNode[] => {
+  let lastEstimate: HandleEstimate | undefined;
+  return (
+    workflow: Workflow,
+    selection: Selection,
+    measured: ReadonlyMap<string, Measured>,
+    estimate?: HandleEstimate,
+  ): FlowNode[] => {
+    if (estimate !== lastEstimate) cache = new Map();
+    lastEstimate = estimate;
     const sel = new Set(selection.nodes);
     const next = new Map<string, CacheEntry>();
     const out: FlowNode[] = [];
@@ -146,7 +162,7 @@ export function createFlowMapper() {
             selected: s,
             measured: m,
             index: i,
-            flow: toFlowNode(id, node, i, workflow, s, m),
+            flow: toFlowNode(id, node, i, workflow, s, m, estimate),
           };
       next.set(id, entry);
       out.push(entry.flow);

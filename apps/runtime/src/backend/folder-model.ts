@@ -54,6 +54,7 @@ export function openFolderModel(id: string, root: string): ModelSource {
     folder.schedulerConfigPath,
   );
   const taesd = folder.vaeTiny ? taesdFromFolder(`${id}/vae_tiny`, folder.vaeTiny.dir) : null;
+  if (taesd && folder.vaeTiny) checkTinyVae(taesd, folder.vaeTiny.configPath, vaeConfig, folder.vae.configPath);
   const info: ModelInfo = {
     id,
     label: id,
@@ -129,4 +130,23 @@ export function openFolderModel(id: string, root: string): ModelSource {
       ? { config: folder.vae.config, file: folder.vae.configPath, weights: () => folder.vae.weights() }
       : null,
   };
+}
+
+/** A bundled tiny VAE must decode the same latents as the VAE: same channels, same pixels per latent. */
+function checkTinyVae(
+  t: TaesdSource,
+  tinyFile: string,
+  vae: { latent_channels: number; block_out_channels: readonly number[] },
+  vaeFile: string,
+): void {
+  if (t.latentChannels !== vae.latent_channels)
+    throw new Error(
+      `${tinyFile}: latent_channels ${t.latentChannels} does not match latent_channels ${vae.latent_channels} in ${vaeFile}`,
+    );
+  const f = vaeScaleFactor(vae);
+  if (t.scaleFactor !== f)
+    throw new Error(
+      `${tinyFile}: num_decoder_blocks and upsampling_scaling_factor give ${t.scaleFactor} pixels per latent, but ` +
+        `block_out_channels in ${vaeFile} give ${f}`,
+    );
 }

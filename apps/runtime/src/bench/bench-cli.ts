@@ -1,9 +1,14 @@
 import { bench } from './bench.ts';
+import { prebuild } from './prebuild.ts';
 
-// Entry of the GPU bundle (esbuild, onnxruntime-node external; see gpu/bundle.sh): `sdflow bench` without the
-// rest of the CLI, so a benchmark machine needs only node, onnxruntime-node and sharp.
+// Entry of the GPU bundle (esbuild, onnxruntime-node external; see gpu/bundle.sh): `sdflow bench` and
+// `prebuild` without the rest of the CLI, so a benchmark machine needs only node, onnxruntime-node and sharp.
 
 export async function benchCli(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'prebuild') {
+    process.stdout.write(`${prebuild(argv.slice(1))}\n`);
+    return 0;
+  }
   const report = await bench(argv);
   return report.workflows.some((w) => w.error) ? 1 : 0;
 }

@@ -90,7 +90,7 @@ export function openSdxlFolder(root: string): SdxlFolder {
   const clip2 = parseClipTextConfig(te2.config, te2.configPath);
   const arch = parseUnetConfig(unet.config, unet.configPath);
   const vaeConfig = parseVaeConfig(vae.config, vae.configPath);
-  checkConsistency({ unet, clip1, clip2, arch, vae, vaeConfig });
+  checkConsistency({ te1, te2, unet, clip1, clip2, arch, vae, vaeConfig });
   const tokenizerDir = requireDir(dir, 'tokenizer');
   const tokenizer2Dir = requireDir(dir, 'tokenizer_2');
   const schedulerConfigPath = join(requireDir(dir, 'scheduler'), 'scheduler_config.json');
@@ -116,6 +116,8 @@ export function openSdxlFolder(root: string): SdxlFolder {
 }
 
 function checkConsistency(c: {
+  te1: ComponentFolder;
+  te2: ComponentFolder;
   unet: ComponentFolder;
   clip1: ClipTextConfig;
   clip2: ClipTextConfig;
@@ -123,23 +125,36 @@ function checkConsistency(c: {
   vae: ComponentFolder;
   vaeConfig: AutoencoderKLConfig;
 }): void {
+  // every message names both config files and fields, so a mismatched pipeline fails at load, before inference
   const ctx = c.clip1.hidden_size + c.clip2.hidden_size;
   if (c.arch.crossAttentionDim !== ctx)
     throw new Error(
       `${c.unet.configPath}: cross_attention_dim ${c.arch.crossAttentionDim} does not match the text encoders' ` +
-        `hidden sizes ${c.clip1.hidden_size} + ${c.clip2.hidden_size} = ${ctx}; not an SDXL base pipeline`,
+        `hidden_size ${c.clip1.hidden_size} (${c.te1.configPath}) + hidden_size ${c.clip2.hidden_size} ` +
+        `(${c.te2.configPath}) = ${ctx}; not an SDXL base pipeline`,
     );
   const pooled = c.clip2.projection_dim ?? c.clip2.hidden_size;
   const textEmbeds = c.arch.addInputDim - 6 * c.arch.addTimeEmbedDim;
   if (textEmbeds !== pooled)
     throw new Error(
       `${c.unet.configPath}: projection_class_embeddings_input_dim ${c.arch.addInputDim} leaves ${textEmbeds} for text_embeds ` +
-        `after 6 time ids x ${c.arch.addTimeEmbedDim}, but text_encoder_2 projects to ${pooled}; not an SDXL base pipeline`,
+        `after 6 time ids x addition_time_embed_dim ${c.arch.addTimeEmbedDim}, but ${c.te2.configPath} has ` +
+        `projection_dim ${pooled}; not an SDXL base pipeline`,
     );
-  if (c.vaeConfig.latent_channels !== c.arch.inChannels)
+  if (c.clip1.max_position_embeddings !== c.clip2.max_position_embeddings)
     throw new Error(
-      `${c.vae.configPath}: latent_channels ${c.vaeConfig.latent_channels} does not match the UNet's in_channels ${c.arch.inChannels}`,
+      `${c.te1.configPath}: max_position_embeddings ${c.clip1.max_position_embeddings} differs from ` +
+        `max_position_embeddings ${c.clip2.max_position_embeddings} in ${c.te2.configPath}; both encode the same tokens`,
     );
+  for (const [field, channels] of [
+    ['in_channels', c.arch.inChannels],
+    ['out_channels', c.arch.outChannels],
+  ] as const)
+    if (c.vaeConfig.latent_channels !== channels)
+      throw new Error(
+        `${c.vae.configPath}: latent_channels ${c.vaeConfig.latent_channels} does not match ${field} ${channels} ` +
+          `in ${c.unet.configPath}`,
+      );
 }
 
 /** A component folder with config.json and weights (safetensors or model.onnx). */

@@ -1,6 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { txt2imgWorkflow } from '../executor/test/txt2img-workflow.ts';
 import { serve } from './serve.ts';
@@ -148,6 +150,24 @@ describe('serve: HTTP API', () => {
     const list = (await (await api('/api/outputs')).json()) as { files: { name: string }[] };
     expect(list.files.map((f) => f.name)).toContain('ok_1.png');
     expect(list.files.map((f) => f.name)).not.toContain('link.png');
+  });
+
+  it('reads the workflow from an uploaded PNG, capping the upload size', async () => {
+    const plain = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    const text = Buffer.from(`workflow\0${JSON.stringify(txt2imgWorkflow())}`, 'latin1');
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(text.length);
+    head.write('tEXt', 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), text])) >>> 0);
+    const withText = Buffer.concat([plain.subarray(0, 33), head, text, crc, plain.subarray(33)]);
+    const upload = (body: Buffer) =>
+      api('/api/workflow-from-png', { method: 'POST', headers: { 'content-type': 'image/png' }, body });
+    expect(await (await upload(withText)).json()).toEqual({ workflow: txt2imgWorkflow() });
+    expect((await upload(plain)).status).toBe(422);
+    expect((await upload(Buffer.alloc(70 * 1024))).status).toBe(413);
   });
 
   it('serves a how-to-build page without an editor build, and the build when present', async () => {

@@ -72,7 +72,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
   if (!loopback && !opts.token) {
-    throw new ServeConfigError(`refusing to listen on ${host} without a token: pass --token <secret> (or use --host 127.0.0.1)`);
+    throw new ServeConfigError(
+      `refusing to listen on ${host} without a token: pass --token <secret> (or use --host 127.0.0.1)`,
+    );
   }
   if (opts.token !== undefined && opts.token.length < MIN_TOKEN_LENGTH) {
     throw new ServeConfigError(`the token must be at least ${MIN_TOKEN_LENGTH} characters`);
@@ -108,7 +110,12 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   };
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw new HttpError(400, 'badRequest', 'the request URL cannot be parsed');
+    }
     const host = checkHost(policy, req);
     if (!host.ok) throw new HttpError(host.status, host.code, host.message);
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
@@ -165,13 +172,20 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     hub.upgrade(req, socket, head);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 8188, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 8188, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await hub.close();
+    service.close();
+    if (!opts.engine) await engine.close();
+    throw new ServeConfigError(`cannot listen on ${host}:${opts.port ?? 8188}: ${(err as Error).message}`);
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 

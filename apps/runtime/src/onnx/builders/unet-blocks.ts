@@ -137,8 +137,7 @@ export function resnetBlock(ctx: UnetBlockContext, x: Value, tembAct: Value, r: 
   const t = g.linear(tembAct, `${r.prefix}.time_emb_proj`, tembDim, r.outC);
   h = normAct(ctx, h, `${r.prefix}.norm2`, r.outC, eps, true, t);
   h = conv(ctx, h, `${r.prefix}.conv2`, r.outC, r.outC, 3, 1, [1, 1, 1, 1]);
-  const shortcut =
-    r.inC !== r.outC ? conv(ctx, x, `${r.prefix}.conv_shortcut`, r.inC, r.outC, 1, 1, [0, 0, 0, 0]) : x;
+  const shortcut = r.inC !== r.outC ? conv(ctx, x, `${r.prefix}.conv_shortcut`, r.inC, r.outC, 1, 1, [0, 0, 0, 0]) : x;
   const sum = g.op1('Add', [shortcut, h]);
   return r.outputScale === 1 ? sum : g.op1('Div', [sum, g.constFloat(r.outputScale)]);
 }

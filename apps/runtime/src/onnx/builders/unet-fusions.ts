@@ -45,7 +45,10 @@ export function resolveFusions(target: Target | undefined, requested?: Partial<U
 export function parseFusions(spec: string): Partial<UnetFusions> {
   if (spec.trim() === 'none') return { ...NO_FUSIONS };
   const out: Partial<UnetFusions> = {};
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [key, raw = '1'] = item.split('=');
     if (key === 'layout') {
       if (raw !== 'nchw' && raw !== 'nhwc') throw new Error(`fusions: layout must be nchw or nhwc, got '${raw}'`);

@@ -6,7 +6,13 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
-import { gpuDescription, type MemoryMonitor, nvidiaSmiAvailable, nvidiaSmiMonitor, rssMonitor } from '../../bench/memory-monitor.ts';
+import {
+  gpuDescription,
+  type MemoryMonitor,
+  nvidiaSmiAvailable,
+  nvidiaSmiMonitor,
+  rssMonitor,
+} from '../../bench/memory-monitor.ts';
 import { unetFlops } from '../../bench/unet-flops.ts';
 import { SDXL_BASE_DIR } from '../../models/configs/sdxl-base/sdxl-base-random.ts';
 import { SyntheticSource } from '../../models/synthetic-weights.ts';
@@ -39,7 +45,9 @@ interface VariantResult {
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+  return s.length % 2
+    ? (s[(s.length - 1) / 2] as number)
+    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 };
 
 function pseudo(dims: number[], seed: number, scale = 1): Tensor {
@@ -122,17 +130,26 @@ export async function unetStepBench(argv: string[]): Promise<void> {
   const out = values.out as string;
   mkdirSync(out, { recursive: true });
   const config = JSON.parse(readFileSync(values.config as string, 'utf8')) as unknown;
-  const variants: Variant[] = (values.variants as string).split(';').filter(Boolean).map((v) => {
-    const [rawName = '', spec = ''] = v.split(':');
-    const profile = rawName.endsWith('+prof');
-    return { name: profile ? rawName.slice(0, -5) : rawName, spec, profile };
-  });
+  const variants: Variant[] = (values.variants as string)
+    .split(';')
+    .filter(Boolean)
+    .map((v) => {
+      const [rawName = '', spec = ''] = v.split(':');
+      const profile = rawName.endsWith('+prof');
+      return { name: profile ? rawName.slice(0, -5) : rawName, spec, profile };
+    });
   const gpu = device === 'cuda' && nvidiaSmiAvailable();
   const card = gpu ? gpuDescription() : 'cpu';
   const log = (s: string) => console.log(`[unet-step-bench] ${s}`);
   log(`card: ${card}; batch ${B}, latent ${S}x${S}, ${T} tokens, ${precision}, device ${device}`);
 
-  const results: { card?: string; date: string; matmulTflops?: number; flopsPerStep?: number; variants: VariantResult[] } = {
+  const results: {
+    card?: string;
+    date: string;
+    matmulTflops?: number;
+    flopsPerStep?: number;
+    variants: VariantResult[];
+  } = {
     card,
     date: new Date().toISOString(),
     variants: [],
@@ -151,13 +168,26 @@ export async function unetStepBench(argv: string[]): Promise<void> {
     timestep: { dims: [1], data: Float32Array.from([500]) },
     encoder_hidden_states: pseudo([B, T, a.crossAttentionDim], 2),
     text_embeds: pseudo([B, textEmbedsDim(a, {})], 3),
-    time_ids: { dims: [B, 6], data: Float32Array.from({ length: B * 6 }, (_, i) => [1024, 1024, 0, 0, 1024, 1024][i % 6] as number) },
+    time_ids: {
+      dims: [B, 6],
+      data: Float32Array.from({ length: B * 6 }, (_, i) => [1024, 1024, 0, 0, 1024, 1024][i % 6] as number),
+    },
   };
   let reference: Tensor | undefined;
   const monitor: MemoryMonitor = gpu ? nvidiaSmiMonitor(50) : rssMonitor(50);
   for (const v of variants) {
     const fusions = resolveFusions(device === 'cuda' ? 'cuda' : 'cpu', parseFusions(v.spec));
-    const r: VariantResult = { name: v.name, fusions, buildMs: 0, sessionMs: 0, stepMs: [], medianMs: 0, tflops: 0, peakMiB: 0, memorySource: '' };
+    const r: VariantResult = {
+      name: v.name,
+      fusions,
+      buildMs: 0,
+      sessionMs: 0,
+      stepMs: [],
+      medianMs: 0,
+      tflops: 0,
+      peakMiB: 0,
+      memorySource: '',
+    };
     try {
       monitor.reset();
       let t0 = performance.now();
@@ -201,8 +231,20 @@ export async function unetStepBench(argv: string[]): Promise<void> {
           r.relL2 = Math.sqrt(num / den);
         }
       }
-      log(`${v.name}: median ${r.medianMs.toFixed(1)} ms/step, ${r.tflops.toFixed(0)} TFLOP/s, peak ${r.peakMiB.toFixed(0)} MiB, rel L2 vs first ${r.relL2?.toExponential(2) ?? '-'}`);
-      if (v.profile) r.profileTop = await profileVariant(config, weights, precision, device, fusions, feeds, Number(values['profile-iters']), join(out, `profile-${v.name}`));
+      log(
+        `${v.name}: median ${r.medianMs.toFixed(1)} ms/step, ${r.tflops.toFixed(0)} TFLOP/s, peak ${r.peakMiB.toFixed(0)} MiB, rel L2 vs first ${r.relL2?.toExponential(2) ?? '-'}`,
+      );
+      if (v.profile)
+        r.profileTop = await profileVariant(
+          config,
+          weights,
+          precision,
+          device,
+          fusions,
+          feeds,
+          Number(values['profile-iters']),
+          join(out, `profile-${v.name}`),
+        );
     } catch (e) {
       r.error = (e as Error).message;
       log(`${v.name}: FAILED ${r.error}`);
@@ -211,8 +253,12 @@ export async function unetStepBench(argv: string[]): Promise<void> {
     writeFileSync(join(out, 'unet-step-bench.json'), JSON.stringify(results, null, 2));
   }
   await monitor.stop();
-  console.log(`\nUNet step, batch ${B}, ${S}x${S} latents, ${precision}, ${card}; ${(flops / 1e12).toFixed(2)} TFLOP/step; MatMul ${results.matmulTflops?.toFixed(0) ?? '-'} TFLOP/s`);
-  console.log('variant              | ms/step | TFLOP/s | % of MatMul | peak MiB | rel L2 vs first | build s | session s');
+  console.log(
+    `\nUNet step, batch ${B}, ${S}x${S} latents, ${precision}, ${card}; ${(flops / 1e12).toFixed(2)} TFLOP/step; MatMul ${results.matmulTflops?.toFixed(0) ?? '-'} TFLOP/s`,
+  );
+  console.log(
+    'variant              | ms/step | TFLOP/s | % of MatMul | peak MiB | rel L2 vs first | build s | session s',
+  );
   for (const r of results.variants) {
     if (r.error) {
       console.log(`${r.name.padEnd(20)} | FAILED: ${r.error.slice(0, 200)}`);

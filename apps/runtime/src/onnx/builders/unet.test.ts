@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../backend/safetensors-io.ts';
 import { SyntheticSource } from '../../models/synthetic-weights.ts';
 import { SafetensorsSource } from '../../models/weight-source.ts';
 import { buildUnet, UNET_INPUTS } from './unet.ts';
 import { parseUnetConfig } from './unet-config.ts';
+import { NO_FUSIONS } from './unet-fusions.ts';
 import {
   fixtureDir,
   otherUnetConfig,
@@ -72,10 +74,36 @@ describe('buildUnet on sdxl-tiny', () => {
     expect(relativeError(out_sample?.data ?? [], ref('out_t999').data)).toBeLessThan(5e-3);
   });
   it('builds a float16 graph for GPU targets that type-checks and runs (on the CPU EP here)', async () => {
-    const built = buildUnet(config, SafetensorsSource.open(unetDir), { precision: 'fp16', target: 'cuda' });
+    // the plain fp16 graph (CUDA contrib-op fusions off: the CPU EP has no kernels for them)
+    const built = buildUnet(config, SafetensorsSource.open(unetDir), {
+      precision: 'fp16',
+      target: 'cuda',
+      fusions: NO_FUSIONS,
+    });
     const { out_sample } = await runOnce(built, feeds('timestep_500'));
     // fp16 activations end to end (group-norm statistics and timestep sinusoids in fp32): measured drift 9.4e-4
     expect(relativeError(out_sample?.data ?? [], ref('out_t500').data)).toBeLessThan(5e-3);
+  });
+
+  it('emits the CUDA contrib ops by default for target cuda and none for cpu', () => {
+    const opTypes = (target: 'cpu' | 'cuda') => {
+      const m = onnxProto.onnx.ModelProto.decode(
+        buildUnet(config, SafetensorsSource.open(unetDir), { precision: 'fp16', target }).model,
+      );
+      return new Set((m.graph?.node ?? []).map((n) => `${n.domain ?? ''}:${n.opType}`));
+    };
+    const cuda = opTypes('cuda');
+    for (const op of ['NhwcConv', 'GroupNorm', 'SkipGroupNorm', 'MultiHeadAttention']) {
+      expect(cuda.has(`com.microsoft:${op}`)).toBe(true);
+    }
+    expect(cuda.has(':Conv')).toBe(false);
+    expect(cuda.has(':InstanceNormalization')).toBe(false);
+    const cpu = opTypes('cpu');
+    expect(
+      [...cpu].filter(
+        (op) => op.startsWith('com.microsoft:') && !op.endsWith(':MultiHeadAttention') && !op.endsWith(':Gelu'),
+      ),
+    ).toEqual([]);
   });
 });
 

@@ -57,7 +57,8 @@ export function spacedTimesteps(
     const ratio = T / steps;
     for (let t = lastTimestep; t > 0; t -= ratio) out.push(roundHalfEven(t) - 1);
   } else {
-    for (let i = steps - 1; i >= 0; i--) out.push(f((i * (T - 1)) / (steps - 1)));
+    // np.linspace(0, T - 1, 1) is [0]: one step samples at timestep 0 (no 0 / 0)
+    for (let i = steps - 1; i >= 0; i--) out.push(steps === 1 ? 0 : f((i * (T - 1)) / (steps - 1)));
   }
   return out;
 }

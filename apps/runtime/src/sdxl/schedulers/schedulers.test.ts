@@ -72,6 +72,16 @@ describe('schedulers', () => {
     expect(() => firstStepForStrength(10, 0)).toThrow(/strength/);
   });
 
+  it('one step of every spacing samples at a real timestep (linspace: np.linspace(0, 999, 1) = [0])', () => {
+    for (const spacing of ['linspace', 'leading', 'trailing'] as const)
+      for (const name of ['euler', 'euler_ancestral', 'dpmpp_2m_karras', 'ddim'] as const) {
+        const s = createScheduler(name, parseSchedulerConfig({ timestep_spacing: spacing, steps_offset: 1 }, 'x'), 1);
+        expect(s.timesteps.every(Number.isFinite), `${name} ${spacing}`).toBe(true);
+        expect(Number.isFinite(s.initNoiseSigma), `${name} ${spacing}`).toBe(true);
+      }
+    expect(Array.from(createScheduler('euler', parseSchedulerConfig({}, 'x'), 1).timesteps)).toEqual([0]);
+  });
+
   it('reports the file in config errors', () => {
     expect(() => parseSchedulerConfig({ beta_schedule: 'cosine' }, 'x/scheduler_config.json')).toThrow(
       /x\/scheduler_config.json: beta_schedule/,

@@ -39,7 +39,9 @@ describe('sdxl-base-random', () => {
       vaeScalingFactor: 0.13025,
     });
     const { tokenizer, tokenizer2 } = m.tokenizers();
-    expect(tokenizer.encode('a photo of a cat').inputIds.slice(0, 7)).toEqual([49406, 320, 1125, 539, 320, 2368, 49407]);
+    expect(tokenizer.encode('a photo of a cat').inputIds.slice(0, 7)).toEqual([
+      49406, 320, 1125, 539, 320, 2368, 49407,
+    ]);
     expect(tokenizer2.encode('a').inputIds.at(-1)).toBe(0); // tokenizer_2 pads with "!"
   });
 
