@@ -249,6 +249,53 @@ describe('editor e2e', () => {
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
   });
 
+  it("paints the runtime's validation problems on the nodes before anything runs", async () => {
+    const broken = structuredClone(saved.json) as { nodes: Record<string, { inputs: Record<string, unknown> }> };
+    delete broken.nodes.encodePrompt_1!.inputs.clip;
+    const json = path.join(tmp, 'broken.workflow.json');
+    await writeFile(json, JSON.stringify(broken));
+    await page.locator(byTestId('file-input')).setInputFiles(json);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 7 });
+    const before = await page.locator(byTestId('gallery-item')).count();
+    await page.locator(byTestId('btn-run')).click();
+    await page.locator(byTestId('problems-encodePrompt_1')).waitFor();
+    expect(await page.locator(byTestId('problems-encodePrompt_1')).textContent()).toMatch(/clip/);
+    await expect
+      .poll(() => page.locator(byTestId('port-row-encodePrompt_1-clip')).getAttribute('class'))
+      .toMatch(/port-bad/);
+    expect(await page.locator(byTestId('node-encodePrompt_1')).getAttribute('data-status')).toBe('invalid');
+    await shot(page, '12-validation-problems');
+    expect(await page.locator(byTestId('gallery-item')).count()).toBe(before);
+  });
+
+  it('after a reload, resyncs the run in progress from the snapshot; Stop interrupts it', async () => {
+    const long = structuredClone(saved.json) as { nodes: Record<string, { params: Record<string, unknown> }> };
+    // Long enough to outlast a page reload on a slow machine; Stop ends it within a step.
+    long.nodes.unetDenoise_1!.params.steps = 1000;
+    long.nodes.emptyLatent_1!.params.width = 256;
+    long.nodes.emptyLatent_1!.params.height = 256;
+    const json = path.join(tmp, 'long.workflow.json');
+    await writeFile(json, JSON.stringify(long));
+    await page.locator(byTestId('file-input')).setInputFiles(json);
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    await page.locator(byTestId('btn-run')).click();
+    const progress = page.locator(byTestId('progress-unetDenoise_1'));
+    await progress.waitFor({ timeout: 60_000 });
+    await page.reload();
+    await page.locator(`${byTestId('connection-status')}[data-status="open"]`).waitFor();
+    // The document comes back from autosave, the run state from the runtime's snapshot.
+    await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
+    await progress.waitFor({ timeout: 30_000 });
+    expect(Number(await progress.getAttribute('data-max'))).toBe(1000);
+    await shot(page, '13-resynced-after-reload');
+    await page.locator(byTestId('btn-interrupt')).click();
+    await expect
+      .poll(() => page.locator(byTestId('node-unetDenoise_1')).getAttribute('data-status'), { timeout: 30_000 })
+      .toBe('interrupted');
+    await expect.poll(() => page.locator(byTestId('queue-count')).textContent()).toBe('idle');
+    await shot(page, '14-interrupted');
+  });
+
   it('opens a 500-node workflow and pans it, rendering only what is visible', async () => {
     const file = path.join(tmp, 'big.workflow.json');
     const big = bigWorkflow() as { nodes: Record<string, { inputs: object }> };

@@ -85,7 +85,7 @@ function Editor() {
     (workflow: Workflow) => {
       dispatch({ type: 'edit', action: { type: 'load', workflow } });
       setSaved(workflow);
-      session.dispatch({ type: 'problems', problems: [] });
+      session.forget();
       setFitSignal((n) => n + 1);
     },
     [session],
@@ -183,7 +183,9 @@ function Editor() {
     if (result.message) setMessage(result.message);
   };
 
+  // Stop ends the running run, or else cancels the next queued one.
   const runningId = Object.entries(runState.runs).find(([, r]) => r.status === 'running')?.[0];
+  const stopId = runningId ?? Object.entries(runState.runs).find(([, r]) => r.status === 'queued')?.[0];
 
   useShortcuts((command) => {
     switch (command) {
@@ -268,7 +270,7 @@ function Editor() {
           connection={runState.connection}
           pending={pendingRuns(runState)}
           batch={batch}
-          running={runningId !== undefined}
+          running={stopId !== undefined}
           onNew={() => open({ version: 1, meta: {}, nodes: {}, ui: { nodes: {}, groups: [], notes: [] } })}
           onOpen={() => fileInput.current?.click()}
           onSave={save}
@@ -283,7 +285,7 @@ function Editor() {
           }}
           onRun={() => void run()}
           onBatch={setBatch}
-          onInterrupt={() => void interruptRun(runningId).catch((e: unknown) => setMessage(String(e)))}
+          onInterrupt={() => void interruptRun(stopId).catch((e: unknown) => setMessage(String(e)))}
           onUndo={() => dispatch({ type: 'undo' })}
           onRedo={() => dispatch({ type: 'redo' })}
           onFit={() => void flow.fitView({ padding: 0.15 })}

@@ -9,7 +9,7 @@ mkdir -p /opt/sdflow-cache "$OUT/rows"
 for wf in "$@"; do
   name=$(basename "$wf" .workflow.json)
   echo "== $name"
-  timeout "$per" node "$app/sdflow.mjs" bench "$wf" --device cuda "${args[@]}" --output /tmp/sdflow-out \
+  timeout -s KILL "$per" node "$app/sdflow.mjs" bench "$wf" --device cuda "${args[@]}" --output /tmp/sdflow-out \
     --json "$OUT/rows/$name.json" > "$OUT/rows/$name.log" 2>&1
   echo "rc=$? $name" | tee -a "$OUT/rows/status.txt"
   grep -A2 "wall s" "$OUT/rows/$name.log" | head -4

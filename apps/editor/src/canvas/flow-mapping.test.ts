@@ -84,7 +84,9 @@ describe('workflow <-> flow mapping', () => {
 describe('handle estimates', () => {
   it('unmeasured nodes carry estimated handles; measured ones leave handles to React Flow', () => {
     const map = createFlowMapper();
-    const estimate = () => [{ id: 'clip', type: 'target' as const, position: Position.Left, x: 0, y: 40, width: 11, height: 11 }];
+    const estimate = () => [
+      { id: 'clip', type: 'target' as const, position: Position.Left, x: 0, y: 40, width: 11, height: 11 },
+    ];
     const nodes = map(base, { nodes: [], edges: [] }, new Map([['pos', { width: 260, height: 200 }]]), estimate);
     expect(nodes.find((n) => n.id === 'model')?.handles).toHaveLength(1);
     expect(nodes.find((n) => n.id === 'pos')?.handles).toBeUndefined();

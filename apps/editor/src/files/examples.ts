@@ -8,7 +8,7 @@ export interface Example {
   readonly workflow: unknown;
 }
 
-const bundled = import.meta.glob('../../../../workflows/*.workflow.json', { eager: true, import: 'default' });
+const bundled = import.meta.glob('../../../../workflows/**/*.workflow.json', { eager: true, import: 'default' });
 
 export function bundledExamples(): Example[] {
   return Object.entries(bundled)

@@ -31,7 +31,7 @@ export const NodeView = memo(function NodeView({ id, data, selected }: NodeProps
   );
   const badParams = new Map(problems.filter((p) => p.param).map((p) => [p.param!, p.message]));
   if (run?.status === 'failed' && run.param) badParams.set(run.param, run.error ?? 'failed');
-  const status = run?.status ?? (problems.length ? 'invalid' : 'idle');
+  const status = problems.length ? 'invalid' : (run?.status ?? 'idle');
 
   if (!info) {
     return (

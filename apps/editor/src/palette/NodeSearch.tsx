@@ -39,6 +39,7 @@ export function NodeSearch({
     >
       <input
         ref={input}
+        className="node-search-input"
         placeholder={request.filter ? `Nodes with a ${request.filter.type} ${request.filter.side}…` : 'Add node…'}
         value={query}
         data-testid="node-search-input"

@@ -74,3 +74,21 @@ describe('runReducer', () => {
     expect(map.get('')?.[0]?.code).toBe('noOutputs');
   });
 });
+
+describe('forget', () => {
+  it('drops node states and problems but keeps runs and the gallery', () => {
+    const s = fold([
+      { type: 'runStarted', runId: 'r', nodes: ['a'] },
+      { type: 'runFinished', runId: 'r', wallMs: 1, files: ['x.png'] },
+    ]);
+    const t = runReducer(runReducer(s, { type: 'problems', problems: [{ code: 'cycle', message: 'c' }] }), {
+      type: 'forget',
+    });
+    expect(t.nodes).toEqual({});
+    expect(t.problems).toEqual([]);
+    expect(t.currentRunId).toBeUndefined();
+    expect(t.gallery).toEqual(['x.png']);
+    // Events of the forgotten run no longer paint.
+    expect(runReducer(t, { type: 'event', event: { type: 'nodeStarted', runId: 'r', nodeId: 'a' } }).nodes).toEqual({});
+  });
+});

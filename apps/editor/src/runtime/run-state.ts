@@ -46,6 +46,8 @@ export type RunAction =
   | { type: 'problems'; problems: readonly Problem[] }
   | { type: 'gallery'; files: readonly string[] }
   | { type: 'message'; message?: string }
+  /** A different workflow was opened: node states and problems of the old one no longer apply. */
+  | { type: 'forget' }
   | {
       type: 'resync';
       runs: Readonly<Record<string, RunInfo>>;
@@ -61,6 +63,10 @@ export function runReducer(state: RunState, action: RunAction): RunState {
       return state.connection === action.status ? state : { ...state, connection: action.status };
     case 'problems':
       return { ...state, problems: action.problems };
+    case 'forget': {
+      const { currentRunId: _c, ...rest } = state;
+      return { ...rest, nodes: {}, problems: [] };
+    }
     case 'gallery':
       return { ...state, gallery: mergeFiles(state.gallery, action.files) };
     case 'message': {

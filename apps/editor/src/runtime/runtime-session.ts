@@ -18,6 +18,8 @@ export interface RuntimeSession {
   /** Called with the catalogue version from each hello, so the editor refetches a changed catalogue. */
   onHello?: (catalogVersion: string) => void;
   dispatch(action: RunAction): void;
+  /** Drops node states, problems and previews (another workflow was opened). */
+  forget(): void;
   close(): void;
 }
 
@@ -31,6 +33,11 @@ export function startRuntimeSession(): RuntimeSession {
     runs,
     previews,
     dispatch,
+    forget() {
+      dispatch({ type: 'forget' });
+      for (const p of Object.values(previews.get())) URL.revokeObjectURL(p.url);
+      previews.set({});
+    },
     close: () => socket?.close(),
   };
 

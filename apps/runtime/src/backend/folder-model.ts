@@ -85,10 +85,13 @@ export function openFolderModel(id: string, root: string): ModelSource {
     schedulerConfig,
     vaeShiftFactor: (vaeConfig as { shift_factor?: number | null }).shift_factor ?? 0,
     tokenizers: () => {
-      tokenizers ??= {
-        tokenizer: ClipTokenizer.fromFolder(folder.tokenizerDir),
-        tokenizer2: ClipTokenizer.fromFolder(folder.tokenizer2Dir),
-      };
+      if (!tokenizers) {
+        const tokenizer = ClipTokenizer.fromFolder(folder.tokenizerDir);
+        const tokenizer2 = ClipTokenizer.fromFolder(folder.tokenizer2Dir);
+        checkTokenizer(tokenizer, folder.tokenizerDir, folder.textEncoder.clip, folder.textEncoder.configPath);
+        checkTokenizer(tokenizer2, folder.tokenizer2Dir, folder.textEncoder2.clip, folder.textEncoder2.configPath);
+        tokenizers = { tokenizer, tokenizer2 };
+      }
       return tokenizers;
     },
     clipWeightsKey: combineKeys(
@@ -148,5 +151,23 @@ function checkTinyVae(
     throw new Error(
       `${tinyFile}: num_decoder_blocks and upsampling_scaling_factor give ${t.scaleFactor} pixels per latent, but ` +
         `block_out_channels in ${vaeFile} give ${f}`,
+    );
+}
+
+/** Token ids must index the encoder's embeddings, and its positions cover the padded length (else ORT fails mid-run). */
+function checkTokenizer(
+  t: ClipTokenizer,
+  dir: string,
+  clip: { vocab_size: number; max_position_embeddings: number },
+  configFile: string,
+): void {
+  if (t.maxLength !== clip.max_position_embeddings)
+    throw new Error(
+      `${path.join(dir, 'tokenizer_config.json')}: model_max_length ${t.maxLength} does not match ` +
+        `max_position_embeddings ${clip.max_position_embeddings} in ${configFile}`,
+    );
+  if (t.idCount > clip.vocab_size)
+    throw new Error(
+      `${path.join(dir, 'vocab.json')}: ${t.idCount} token ids do not fit vocab_size ${clip.vocab_size} in ${configFile}`,
     );
 }

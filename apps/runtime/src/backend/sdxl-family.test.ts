@@ -1,8 +1,12 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { catalog } from '@sdflow/nodes/catalog.ts';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execute } from '../executor/execute.ts';
+import { OutputCache } from '../executor/output-cache.ts';
+import { txt2imgWorkflow } from '../executor/test/txt2img-workflow.ts';
 import { relativeError } from '../sdxl/testing/references.ts';
 import { createOnnxBackend, type OnnxBackend } from './onnx-backend.ts';
 import { type PipelineRequest, runPipeline } from './testing/run-pipeline.ts';
@@ -24,7 +28,14 @@ const THREE_LEVELS: SdxlFamilySpec = {
     addTimeEmbedDim: 8,
     linearProjection: true,
   },
-  vae: { channels: [8, 16, 24], layersPerBlock: 2, groups: 4, latentChannels: 4, scalingFactor: 0.2, midAttention: true },
+  vae: {
+    channels: [8, 16, 24],
+    layersPerBlock: 2,
+    groups: 4,
+    latentChannels: 4,
+    scalingFactor: 0.2,
+    midAttention: true,
+  },
   taesd: { channels: 8, decoderBlocks: [2, 0, 1], encoderBlocks: [1, 1, 1], act: 'relu' },
   scheduler: { predictionType: 'epsilon', timestepSpacing: 'leading' },
 };
@@ -42,7 +53,14 @@ const TWO_LEVELS: SdxlFamilySpec = {
     addTimeEmbedDim: 4,
     linearProjection: false,
   },
-  vae: { channels: [4, 8, 8, 16], layersPerBlock: 1, groups: 4, latentChannels: 6, scalingFactor: 0.5, midAttention: false },
+  vae: {
+    channels: [4, 8, 8, 16],
+    layersPerBlock: 1,
+    groups: 4,
+    latentChannels: 6,
+    scalingFactor: 0.5,
+    midAttention: false,
+  },
   taesd: null,
   scheduler: { predictionType: 'v_prediction', timestepSpacing: 'trailing' },
 };
@@ -60,7 +78,14 @@ const FOUR_LEVELS: SdxlFamilySpec = {
     addTimeEmbedDim: 6,
     linearProjection: true,
   },
-  vae: { channels: [8, 16], layersPerBlock: 1, groups: 8, latentChannels: 4, scalingFactor: 0.13025, midAttention: true },
+  vae: {
+    channels: [8, 16],
+    layersPerBlock: 1,
+    groups: 8,
+    latentChannels: 4,
+    scalingFactor: 0.13025,
+    midAttention: true,
+  },
   taesd: { channels: 4, decoderBlocks: [1, 1], encoderBlocks: [1, 2], act: 'silu' },
   scheduler: { predictionType: 'epsilon', timestepSpacing: 'linspace' },
 };
@@ -90,16 +115,20 @@ beforeAll(() => {
   write('two-levels', TWO_LEVELS);
   write('four-levels-sharded', FOUR_LEVELS, { unetShards: 3 });
   write('four-levels', FOUR_LEVELS);
-});
+}, 60_000);
 afterAll(async () => {
   for (const b of backends) await b.dispose();
   rmSync(work, { recursive: true, force: true });
-});
+}, 60_000);
 
 const finite = (d: Float32Array) => d.every(Number.isFinite);
 
 const cases: { id: string; spec: SdxlFamilySpec; req: Omit<PipelineRequest, 'model'> }[] = [
-  { id: 'three-levels', spec: THREE_LEVELS, req: { width: 24, height: 32, steps: 3, cfg: 5, scheduler: 'euler', seed: 1 } },
+  {
+    id: 'three-levels',
+    spec: THREE_LEVELS,
+    req: { width: 24, height: 32, steps: 3, cfg: 5, scheduler: 'euler', seed: 1 },
+  },
   {
     id: 'two-levels-fp16',
     spec: TWO_LEVELS,
@@ -174,6 +203,31 @@ describe('SDXL-family models of other shapes', () => {
   });
 });
 
+describe('a workflow over an SDXL-family folder', () => {
+  it('runs text-to-image and the tiny VAE branch through the executor', async () => {
+    const wf = txt2imgWorkflow({ model: 'four-levels', size: 16, steps: 2 });
+    wf.nodes.tinyModel = { type: 'loadTinyVae', params: { model: 'four-levels', device: 'cpu' }, inputs: {} };
+    wf.nodes.tiny = {
+      type: 'tinyVaeDecode',
+      params: {},
+      inputs: { taesd: { node: 'tinyModel', output: 'taesd' }, latent: { node: 'denoise', output: 'latent' } },
+    };
+    wf.nodes.saveTiny = {
+      type: 'saveImage',
+      params: { filenamePrefix: 'tiny' },
+      inputs: { image: { node: 'tiny', output: 'image' } },
+    };
+    const result = await execute(wf, { catalog, backend: backend(), cache: new OutputCache(), emit: () => undefined });
+    expect(result.error).toBeUndefined();
+    expect(result.status).toBe('finished');
+    expect(result.files).toHaveLength(2);
+    for (const f of result.files) {
+      const meta = await sharp(path.join(work, 'out', f)).metadata();
+      expect([meta.width, meta.height]).toEqual([16, 16]);
+    }
+  });
+});
+
 describe('mismatched component configs fail at load, naming the files and fields', () => {
   const b = backend();
   let n = 0;
@@ -228,7 +282,9 @@ describe('mismatched component configs fail at load, naming the files and fields
       c.latent_channels = 8;
     });
     await expect(load(id)).rejects.toThrow(
-      new RegExp(`${file(id, 'vae/config.json')}: latent_channels 8 .*in_channels 4 in ${file(id, 'unet/config.json')}`),
+      new RegExp(
+        `${file(id, 'vae/config.json')}: latent_channels 8 .*in_channels 4 in ${file(id, 'unet/config.json')}`,
+      ),
     );
   });
 
@@ -238,7 +294,9 @@ describe('mismatched component configs fail at load, naming the files and fields
       c.decoder_block_out_channels = [8, 8];
     });
     await expect(load(id)).rejects.toThrow(
-      new RegExp(`${file(id, 'vae_tiny/config.json')}: num_decoder_blocks .* 2 pixels .*${file(id, 'vae/config.json')} give 4`),
+      new RegExp(
+        `${file(id, 'vae_tiny/config.json')}: num_decoder_blocks .* 2 pixels .*${file(id, 'vae/config.json')} give 4`,
+      ),
     );
   });
 
@@ -247,6 +305,26 @@ describe('mismatched component configs fail at load, naming the files and fields
       c.max_position_embeddings = 64;
     });
     await expect(load(id)).rejects.toThrow(/text_encoder\/config\.json: max_position_embeddings 64 .*text_encoder_2/);
+  });
+
+  it('a tokenizer that does not fit its text encoder (vocab_size, model_max_length) fails before encoding', async () => {
+    const signal = new AbortController().signal;
+    const small = variant('text_encoder/config.json', (c) => {
+      c.vocab_size = 1000;
+    });
+    const { clip } = await load(small);
+    await expect(b.encodePrompt(clip, 'a cat', null, signal)).rejects.toThrow(
+      new RegExp(
+        `${file(small, 'tokenizer/vocab.json')}: 49408 token ids .*vocab_size 1000 in ${file(small, 'text_encoder/config.json')}`,
+      ),
+    );
+    const long = variant('tokenizer_2/tokenizer_config.json', (c) => {
+      c.model_max_length = 96;
+    });
+    const { clip: clip2 } = await load(long);
+    await expect(b.encodePrompt(clip2, 'a cat', null, signal)).rejects.toThrow(
+      /tokenizer_2\/tokenizer_config\.json: model_max_length 96 .*max_position_embeddings 77 in .*text_encoder_2\/config\.json/,
+    );
   });
 
   it('none of them built or ran a session', () => {

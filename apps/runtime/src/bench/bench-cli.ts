@@ -1,12 +1,24 @@
 import { bench } from './bench.ts';
+import { matmulRate } from './matmul-rate.ts';
 import { prebuild } from './prebuild.ts';
+import { unetRate } from './unet-rate.ts';
 
 // Entry of the GPU bundle (esbuild, onnxruntime-node external; see gpu/bundle.sh): `sdflow bench` and
-// `prebuild` without the rest of the CLI, so a benchmark machine needs only node, onnxruntime-node and sharp.
+// `prebuild`, and the `matmul` and `unet` rate checks without the rest of the CLI, so a benchmark machine needs only node, onnxruntime-node and sharp.
 
 export async function benchCli(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'prebuild') {
     process.stdout.write(`${prebuild(argv.slice(1))}\n`);
+    return 0;
+  }
+  if (argv[0] === 'matmul') {
+    process.stdout.write(`${await matmulRate({ device: argv[1] === 'cpu' ? 'cpu' : 'cuda' })}\n`);
+    return 0;
+  }
+  if (argv[0] === 'unet') {
+    process.stdout.write(
+      `${await unetRate({ device: argv[1] === 'cpu' ? 'cpu' : 'cuda', profile: argv.includes('--profile') })}\n`,
+    );
     return 0;
   }
   const report = await bench(argv);

@@ -9,13 +9,13 @@ const dir = mkdtempSync(join(tmpdir(), 'sdflow-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A safetensors file with F16 and BF16 tensors written by hand (encodeSafetensors only writes F32/I64). */
-function halfFile(path: string, values: number[]): void {
+function halfFile(path: string, values: number[], shape = [values.length]): void {
   const f16 = f32ToF16(Float32Array.from(values));
   const bf16 = Uint16Array.from(new Uint32Array(Float32Array.from(values).buffer), (x) => x >>> 16);
   const n = values.length * 2;
   const header = JSON.stringify({
-    h: { dtype: 'F16', shape: [values.length], data_offsets: [0, n] },
-    b: { dtype: 'BF16', shape: [values.length], data_offsets: [n, 2 * n] },
+    h: { dtype: 'F16', shape, data_offsets: [0, n] },
+    b: { dtype: 'BF16', shape, data_offsets: [n, 2 * n] },
   });
   const hb = Buffer.from(header.padEnd(Math.ceil(header.length / 8) * 8));
   const len = Buffer.alloc(8);
@@ -42,6 +42,41 @@ describe('SafetensorsFile', () => {
     const hf = SafetensorsFile.open(h);
     expect(Array.from(hf.readFloat32('h'))).toEqual([0.5, -1.25, 1024, 3]);
     expect(Array.from(hf.readFloat32('b'))).toEqual([0.5, -1.25, 1024, 3]);
+  });
+
+  it('reads a tensor into a float16 or float32 buffer, transposed when asked', () => {
+    const values = [0.5, -1.25, 1024, 3, -0.75, 2]; // [2, 3]
+    const transposed = [0.5, 3, -1.25, -0.75, 1024, 2];
+    const h = join(dir, 'h23.safetensors');
+    halfFile(h, values, [2, 3]);
+    const p = join(dir, 'f23.safetensors');
+    writeFileSync(p, encodeSafetensors({ f: { dims: [2, 3], data: Float32Array.from(values) } }));
+    const hf = SafetensorsFile.open(h);
+    const ff = SafetensorsFile.open(p);
+    const half = (tensor: 'h' | 'b' | 'f', transpose: boolean) => {
+      const data = new Uint16Array(6);
+      (tensor === 'f' ? ff : hf).readInto(tensor, { dtype: 'float16', data }, { transpose });
+      return Array.from(data);
+    };
+    const float = (tensor: 'h' | 'b' | 'f', transpose: boolean) => {
+      const data = new Float32Array(6);
+      (tensor === 'f' ? ff : hf).readInto(tensor, { dtype: 'float32', data }, { transpose });
+      return Array.from(data);
+    };
+    const f16 = (v: number[]) => Array.from(f32ToF16(Float32Array.from(v)));
+    for (const t of ['h', 'b', 'f'] as const) {
+      expect(half(t, false)).toEqual(f16(values));
+      expect(half(t, true)).toEqual(f16(transposed));
+      expect(float(t, false)).toEqual(values);
+      expect(float(t, true)).toEqual(transposed);
+    }
+    // F16 into float16 lands in the middle of a bigger buffer (a chunk) untouched around it
+    const chunk = new Uint16Array(10).fill(7);
+    hf.readInto('h', { dtype: 'float16', data: chunk.subarray(2, 8) });
+    expect(Array.from(chunk)).toEqual([7, 7, ...f16(values), 7, 7]);
+    expect(() => hf.readInto('h', { dtype: 'float16', data: new Uint16Array(5) })).toThrow(
+      `${h}: tensor 'h' has 6 elements but its buffer holds 5`,
+    );
   });
 
   it('names the file when it is truncated', () => {

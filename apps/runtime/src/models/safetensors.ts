@@ -1,6 +1,7 @@
 // Lazy safetensors reader: parses the header once, then reads one tensor at a time at its offset.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { bf16ToF32, f16ToF32 } from '../onnx/float16.ts';
+import { bf16ToF32, f16ToF32, f32ToF16 } from '../onnx/float16.ts';
+import { checkLength, type ReadIntoOptions, rowsCols, transposeInto, type WeightBuffer } from './weight-buffer.ts';
 
 // Every dtype is accepted in a header (checkpoints carry int buffers such as position_ids); reads convert
 // F32/F16/BF16/F64 to float32 and I64 to BigInt64Array.
@@ -120,12 +121,12 @@ export class SafetensorsFile {
     return e;
   }
 
-  private readBytes(name: string): { e: SafetensorsEntry; buf: Buffer } {
+  /** The tensor's bytes, read into `into` when given (exactly its size) else into a fresh 8-byte-aligned buffer. */
+  private readBytes(name: string, into?: Uint8Array): { e: SafetensorsEntry; buf: Uint8Array } {
     const e = this.entry(name);
     const n = e.end - e.begin;
-    // allocate with 8-byte alignment so typed views over the buffer are valid
-    const ab = new ArrayBuffer(Math.ceil(n / 8) * 8);
-    const buf = Buffer.from(ab, 0, n);
+    // a fresh buffer is allocated with 8-byte alignment so typed views over it are valid
+    const buf = into ?? new Uint8Array(new ArrayBuffer(Math.ceil(n / 8) * 8), 0, n);
     const fd = openSync(this.path, 'r');
     try {
       let done = 0;
@@ -143,6 +144,38 @@ export class SafetensorsFile {
   /** A float tensor as float32 (f16 / bf16 converted). */
   readFloat32(name: string): Float32Array {
     const { e, buf } = this.readBytes(name);
+    return this.toFloat32(name, e, buf);
+  }
+
+  /**
+   * A float tensor written into dst in dst's dtype (transposed when asked): F16 into float16 and F32 into
+   * float32 are read from disk straight into dst; other pairs go through a reused staging buffer.
+   */
+  readInto(name: string, dst: WeightBuffer, opts: ReadIntoOptions = {}): void {
+    const e = this.entry(name);
+    checkLength(this.path, name, e.shape, dst);
+    const same = (e.dtype === 'F16' && dst.dtype === 'float16') || (e.dtype === 'F32' && dst.dtype === 'float32');
+    if (same && !opts.transpose) {
+      this.readBytes(name, new Uint8Array(dst.data.buffer, dst.data.byteOffset, dst.data.byteLength));
+      return;
+    }
+    const { buf } = this.readBytes(name, scratchBytes(e.end - e.begin));
+    const n = dst.data.length;
+    const into = opts.transpose ? undefined : dst.data;
+    let values: Float32Array | Uint16Array;
+    if (same) values = e.dtype === 'F16' ? new Uint16Array(buf.buffer, 0, n) : new Float32Array(buf.buffer, 0, n);
+    else if (dst.dtype === 'float16') values = f32ToF16(this.toFloat32(name, e, buf), into as Uint16Array | undefined);
+    else if (e.dtype === 'F16') values = f16ToF32(new Uint16Array(buf.buffer, 0, n), into as Float32Array | undefined);
+    else if (e.dtype === 'BF16')
+      values = bf16ToF32(new Uint16Array(buf.buffer, 0, n), into as Float32Array | undefined);
+    else values = this.toFloat32(name, e, buf);
+    if (opts.transpose) {
+      const [rows, cols] = rowsCols(this.path, name, e.shape);
+      transposeInto(values, dst.data, rows, cols);
+    } else if (values !== dst.data) dst.data.set(values);
+  }
+
+  private toFloat32(name: string, e: SafetensorsEntry, buf: Uint8Array): Float32Array {
     const n = (e.end - e.begin) / BYTES[e.dtype];
     if (e.dtype === 'F32') return new Float32Array(buf.buffer, 0, n);
     if (e.dtype === 'F16') return f16ToF32(new Uint16Array(buf.buffer, 0, n));
@@ -156,6 +189,14 @@ export class SafetensorsFile {
     if (e.dtype !== 'I64') throw new Error(`${this.path}: tensor '${name}' is ${e.dtype}, not I64`);
     return new BigInt64Array(buf.buffer, 0, (e.end - e.begin) / 8);
   }
+}
+
+// readInto's staging buffer, reused across tensors (fresh multi-MB buffers per tensor cost page faults and
+// zeroing); it grows to the largest tensor that needs staging. Nothing returned to callers points into it.
+let scratch = new ArrayBuffer(0);
+function scratchBytes(n: number): Uint8Array {
+  if (scratch.byteLength < n) scratch = new ArrayBuffer(Math.ceil(n / 8) * 8);
+  return new Uint8Array(scratch, 0, n);
 }
 
 /** Writes a safetensors file (tests, export of small tensors). */

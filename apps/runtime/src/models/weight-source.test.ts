@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { f32ToF16 } from '../onnx/float16.ts';
+import { MemorySource } from './memory-source.ts';
 import { encodeSafetensors } from './safetensors.ts';
 import { SyntheticSource } from './synthetic-weights.ts';
-import { SafetensorsSource } from './weight-source.ts';
+import { readWeightInto, SafetensorsSource } from './weight-source.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sdflow-ws-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,5 +89,43 @@ describe('SyntheticSource', () => {
     expect(Array.from(s.read('final_layer_norm.weight', [2]))).toEqual([1, 1]);
     expect(Array.from(s.read('blocks.0.proj.bias', [2]))).toEqual([0, 0]);
     expect(s.dims('blocks.0.proj.bias')).toEqual([2]);
+    const half = new Uint16Array(2);
+    s.readInto('blocks.0.norm1.weight', [2], { dtype: 'float16', data: half });
+    expect(Array.from(half)).toEqual([0x3c00, 0x3c00]);
+  });
+
+  it('writes float16 and transposed layouts in place, equal to the float32 weights rounded / transposed', () => {
+    const s = new SyntheticSource({ seed: 5 });
+    for (const [r, c] of [
+      [6, 4],
+      [5, 7],
+      [1, 9],
+      [9, 1],
+    ] as const) {
+      const w = s.read('fc.weight', [r, c]);
+      const t = new Float32Array(r * c);
+      s.readInto('fc.weight', [r, c], { dtype: 'float32', data: t }, { transpose: true });
+      const th = new Uint16Array(r * c);
+      s.readInto('fc.weight', [r, c], { dtype: 'float16', data: th }, { transpose: true });
+      const h = new Uint16Array(r * c);
+      s.readInto('fc.weight', [r, c], { dtype: 'float16', data: h });
+      const wh = f32ToF16(w);
+      expect(h).toEqual(wh);
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) {
+          expect(t[j * r + i]).toBe(w[i * c + j]);
+          expect(th[j * r + i]).toBe(wh[i * c + j]);
+        }
+    }
+  });
+});
+
+describe('readWeightInto', () => {
+  it('falls back to read for sources without readInto, converting and transposing', () => {
+    const src = new MemorySource({ w: { dims: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) } });
+    const data = new Uint16Array(6);
+    readWeightInto(src, 'w', [2, 3], { dtype: 'float16', data }, { transpose: true });
+    expect(Array.from(data)).toEqual(Array.from(f32ToF16(Float32Array.from([1, 4, 2, 5, 3, 6]))));
+    expect(() => readWeightInto(src, 'w', [3, 2], { dtype: 'float16', data })).toThrow(/'w' has shape \[2, 3\]/);
   });
 });

@@ -3,6 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { SafetensorsFile } from './safetensors.ts';
+import { type ReadIntoOptions, type WeightBuffer, writeFloat32 } from './weight-buffer.ts';
+
+export type { ReadIntoOptions, WeightBuffer } from './weight-buffer.ts';
 
 export interface WeightSource {
   /** e.g. the folder path, for errors. */
@@ -11,6 +14,24 @@ export interface WeightSource {
   dims(name: string): number[] | undefined;
   /** Raw tensor as float32 (converted from f16/bf16), shape-checked; throws an error naming file + tensor. */
   read(name: string, expectedDims: readonly number[]): Float32Array;
+  /**
+   * Optional fast path: the tensor written straight into dst in dst's dtype (transposed when asked), with no
+   * float32 round trip where the source holds that dtype already. Same checks and errors as read.
+   * Callers use readWeightInto, which falls back to read for sources without it.
+   */
+  readInto?(name: string, expectedDims: readonly number[], dst: WeightBuffer, opts?: ReadIntoOptions): void;
+}
+
+/** source.readInto when the source has it, else read + convert (+ transpose) into dst. */
+export function readWeightInto(
+  source: WeightSource,
+  name: string,
+  expectedDims: readonly number[],
+  dst: WeightBuffer,
+  opts: ReadIntoOptions = {},
+): void {
+  if (source.readInto) source.readInto(name, expectedDims, dst, opts);
+  else writeFloat32(source.description, name, source.read(name, expectedDims), expectedDims, dst, opts);
 }
 
 export function sameDims(a: readonly number[], b: readonly number[]): boolean {
@@ -85,6 +106,15 @@ export class SafetensorsSource implements WeightSource {
   }
 
   read(name: string, expectedDims: readonly number[]): Float32Array {
+    return this.file(name, expectedDims).readFloat32(name);
+  }
+
+  /** f16 files into float16 weights (and f32 into float32) go from disk into dst with no copy. */
+  readInto(name: string, expectedDims: readonly number[], dst: WeightBuffer, opts: ReadIntoOptions = {}): void {
+    this.file(name, expectedDims).readInto(name, dst, opts);
+  }
+
+  private file(name: string, expectedDims: readonly number[]): SafetensorsFile {
     const f = this.byName.get(name);
     if (!f)
       throw new Error(
@@ -95,7 +125,7 @@ export class SafetensorsSource implements WeightSource {
       throw new Error(
         `${f.path}: tensor '${name}' has shape ${fmtDims(shape)} but config.json implies ${fmtDims(expectedDims)}`,
       );
-    return f.readFloat32(name);
+    return f;
   }
 
   /** Tensor names (for export and diagnostics). */

@@ -3,9 +3,9 @@
 // Usage: npx tsx apps/runtime/src/onnx/build-bench.ts [unet|text_encoder|text_encoder_2|vae_decoder]
 //        [fp16|fp32] [cpu|cuda|webgpu (build target)] [--session] [--safetensors <component dir>]
 import { readFileSync } from 'node:fs';
-import { SafetensorsSource } from '../models/weight-source.ts';
+
 import { SyntheticSource } from '../models/synthetic-weights.ts';
-import type { WeightSource } from '../models/weight-source.ts';
+import { SafetensorsSource, type WeightSource } from '../models/weight-source.ts';
 import { buildClipText } from './builders/clip-text.ts';
 import { buildUnet } from './builders/unet.ts';
 import { buildVaeDecoder } from './builders/vae-decoder.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../models/memory-source.ts';
+import { f32ToF16 } from './float16.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { createSession } from './session.ts';
 
@@ -32,6 +33,24 @@ describe('GraphBuilder', () => {
     const { y } = await s.run({ x: { dims: [1, 2], data: Float32Array.from([1, 1]) } });
     await s.release();
     expect(Array.from(y?.data ?? [])).toEqual([3.5, 6.5, 12]);
+  });
+
+  it('writes weights in place into chunks (weightWith, weightFromArray) that ONNX Runtime reads', async () => {
+    const b = new GraphBuilder({ name: 'inplace', precision: 'fp16', weights, chunkBytes: 16 });
+    const x = b.inputFloat('x', [1, 2]);
+    const a = b.weightWith('a', [2, 2], (dst) => {
+      if (dst.dtype !== 'float16') throw new Error('expected float16 storage');
+      dst.data.set(f32ToF16(Float32Array.from([1, 0, 0, 2])));
+    });
+    const c = b.weightFromArray('c', Float32Array.from([0.25, -0.5]), [2]);
+    b.outputFloat(b.op1('Add', [b.op1('MatMul', [x, a]), c]), 'y', [1, 2]);
+    const built = b.build();
+    expect(built.externalData.map((f) => f.data.byteLength)).toEqual([8, 4]);
+    const s = await createSession(built, { device: 'cpu' });
+    const { y } = await s.run({ x: { dims: [1, 2], data: Float32Array.from([3, 4]) } });
+    await s.release();
+    expect(Array.from(y?.data ?? [])).toEqual([3.25, 7.5]);
+    expect(() => b.weightFromArray('d', new Float32Array(3), [2])).toThrow(/'d' has 3 values for dims \[2\]/);
   });
 
   it('rejects a weight whose shape disagrees, naming the tensor', () => {

@@ -15,9 +15,14 @@
 //   FLOAT_ATTRS (epsilon, alpha, beta, scale, ...), always FLOAT; `{ float: x }` / `{ int: x }` force it.
 //   `{ graph }` attributes are not supported (no builder needs control flow).
 // - paramT(name, [out, in]): the weight transposed to [in, out] at load time (for MatMul-based linear layers).
+// - Weights are written once, straight into preallocated external-data chunks in weightType (WeightSource.readInto
+//   where the source has it: raw f16 bytes for an f16 safetensors file, generated in place for SyntheticSource), so
+//   a build's host memory peaks near the model's size. weightWith(name, dims, fill) lets a builder write a derived
+//   weight in place too; weightFromArray converts its float32 array straight into the chunk.
 // - layers (linear, conv2d, groupNorm, layerNorm, silu, gelu, quickGelu, mha) are methods delegating to layers.ts.
 import onnxProto from 'onnx-proto';
-import type { WeightSource } from '../models/weight-source.ts';
+import type { WeightBuffer } from '../models/weight-buffer.ts';
+import { readWeightInto, type WeightSource } from '../models/weight-source.ts';
 import type { BuiltModel, ExternalDataFile } from './built-model.ts';
 import { f32ToF16 } from './float16.ts';
 import * as layers from './layers.ts';
@@ -82,7 +87,8 @@ export class GraphBuilder {
   private readonly params = new Map<string, Value>();
   private readonly usedNames = new Set<string>();
   private readonly chunkBytes: number;
-  private chunks: { pieces: Uint8Array[]; size: number }[] = [];
+  // chunks are allocated at chunkBytes (zero pages stay unbacked until written) and filled in place
+  private chunks: { data: Uint8Array; size: number }[] = [];
   private counter = 0;
   private usesMs = false;
   private built = false;
@@ -147,8 +153,22 @@ export class GraphBuilder {
 
   /** A float32 array of your own stored as a weight (external data), e.g. a derived table. */
   weightFromArray(name: string, data: Float32Array, dims: readonly number[]): Value {
+    const n = dims.reduce((a, b) => a * b, 1);
+    if (data.length !== n)
+      throw new Error(`${this.name}: weight '${name}' has ${data.length} values for dims [${dims.join(', ')}]`);
+    return this.weightWith(name, dims, (dst) => {
+      if (dst.dtype === 'float32') dst.data.set(data);
+      else f32ToF16(data, dst.data);
+    });
+  }
+
+  /**
+   * A weight of your own written in place: `fill` gets its external-data slot in weightType (float32 values, or
+   * float16 bits) and must write every element; no intermediate copy of the weight is made.
+   */
+  weightWith(name: string, dims: readonly number[], fill: (dst: WeightBuffer) => void): Value {
     const stored = this.claim(name);
-    this.addExternal(stored, data, dims);
+    this.addExternal(stored, dims, fill);
     return this.weightType === this.floatType ? { name: stored } : this.cast({ name: stored }, this.floatType);
   }
 
@@ -247,18 +267,11 @@ export class GraphBuilder {
   build(): BuiltModel {
     if (this.built) throw new Error(`${this.name}: build() called twice`);
     this.built = true;
-    const externalData: ExternalDataFile[] = this.chunks.map((c, i) => {
-      const data = new Uint8Array(c.size);
-      let off = 0;
-      for (let j = 0; j < c.pieces.length; j++) {
-        const p = c.pieces[j] as Uint8Array;
-        off = align(off);
-        data.set(p, off);
-        off += p.length;
-        c.pieces[j] = EMPTY; // drop each piece as soon as it is copied, to keep the peak near one chunk
-      }
-      return { path: this.chunkPath(i), data };
-    });
+    // views of the used part of each chunk: no copy (an unused tail was never written, so never backed)
+    const externalData: ExternalDataFile[] = this.chunks.map((c, i) => ({
+      path: this.chunkPath(i),
+      data: c.data.subarray(0, c.size),
+    }));
     this.chunks = [];
     const opsetImport = [{ domain: '', version: this.opset }];
     if (this.usesMs) opsetImport.push({ domain: 'com.microsoft', version: 1 });
@@ -291,30 +304,31 @@ export class GraphBuilder {
     const key = transpose ? `${name}^T` : name;
     const cached = this.params.get(key);
     if (cached) return cached;
-    let data = this.weights.read(name, expectedDims);
-    let dims = expectedDims;
-    if (transpose) {
-      const [r, c] = expectedDims as [number, number];
-      data = transpose2d(data, r, c);
-      dims = [c, r];
-    }
+    const dims = transpose ? [expectedDims[1] as number, expectedDims[0] as number] : expectedDims;
     const stored = this.fresh(transpose ? `${name}.T` : name);
-    this.addExternal(stored, data, dims);
+    this.addExternal(stored, dims, (dst) => readWeightInto(this.weights, name, expectedDims, dst, { transpose }));
     const v = this.weightType === this.floatType ? { name: stored } : this.cast({ name: stored }, this.floatType);
     this.params.set(key, v);
     return v;
   }
 
-  private addExternal(name: string, data: Float32Array, dims: readonly number[]): void {
-    const raw = this.weightType === 'float16' ? bytes(f32ToF16(data)) : bytes(data);
+  private addExternal(name: string, dims: readonly number[], fill: (dst: WeightBuffer) => void): void {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const elemBytes = this.weightType === 'float16' ? 2 : 4;
+    const length = n * elemBytes;
     let chunk = this.chunks[this.chunks.length - 1];
-    if (!chunk || (chunk.size > 0 && align(chunk.size) + raw.length > this.chunkBytes)) {
-      chunk = { pieces: [], size: 0 };
+    if (!chunk || (chunk.size > 0 && align(chunk.size) + length > chunk.data.length)) {
+      chunk = { data: new Uint8Array(Math.max(this.chunkBytes, length)), size: 0 };
       this.chunks.push(chunk);
     }
     const offset = align(chunk.size);
-    chunk.pieces.push(raw);
-    chunk.size = offset + raw.length;
+    const at = chunk.data.byteOffset + offset;
+    fill(
+      this.weightType === 'float16'
+        ? { dtype: 'float16', data: new Uint16Array(chunk.data.buffer, at, n) }
+        : { dtype: 'float32', data: new Float32Array(chunk.data.buffer, at, n) },
+    );
+    chunk.size = offset + length;
     this.initializers.push({
       name,
       dataType: ELEM[this.weightType],
@@ -323,13 +337,11 @@ export class GraphBuilder {
       externalData: [
         { key: 'location', value: this.chunkPath(this.chunks.length - 1) },
         { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(raw.length) },
+        { key: 'length', value: String(length) },
       ],
     });
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 function align(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
@@ -337,18 +349,6 @@ function align(n: number): number {
 
 function bytes(a: Float32Array | Uint16Array | BigInt64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-function transpose2d(src: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(src.length);
-  const B = 32; // cache blocking: ~3x faster than the plain double loop on big weights
-  for (let r0 = 0; r0 < rows; r0 += B)
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const r1 = Math.min(r0 + B, rows);
-      const c1 = Math.min(c0 + B, cols);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = src[r * cols + c] as number;
-    }
-  return out;
 }
 
 function valueInfo(name: string, dtype: DType, dims: readonly (number | string)[]): IValueInfo {

@@ -25,6 +25,8 @@ export interface SessionOptions {
   label?: string;
   /** ONNX Runtime's per-op profiler: JSON written to a file starting with this prefix when the session is released. */
   profilePrefix?: string;
+  /** Session config entries ("session.use_device_allocator_for_initializers": "1", ...), ORT's `extra` map. */
+  config?: Readonly<Record<string, string>>;
 }
 
 export interface Session {
@@ -51,6 +53,7 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
   };
   if ('model' in built) options.externalData = built.externalData.map((f) => ({ path: f.path, data: f.data }));
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
+  if (opts.config) options.extra = nestConfig(opts.config);
   if (opts.profilePrefix) {
     options.enableProfiling = true;
     options.profileFilePrefix = opts.profilePrefix;
@@ -88,6 +91,18 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
     },
     release: () => s.release(),
   };
+}
+
+/** "a.b.c": v -> { a: { b: { c: v } } }, the shape onnxruntime-node's `extra` option takes. */
+function nestConfig(flat: Readonly<Record<string, string>>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('.');
+    let node = root;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1] as string] = value;
+  }
+  return root;
 }
 
 function executionProviders(opts: SessionOptions): ort.InferenceSession.ExecutionProviderConfig[] {

@@ -81,6 +81,13 @@ export class ClipTokenizer {
     this.specialPattern = new RegExp(`(${escaped.join('|')})`);
   }
 
+  /** Number of ids the tokenizer can produce (largest vocab.json id + 1): the text encoder's vocab_size bounds it. */
+  get idCount(): number {
+    let max = -1;
+    for (const id of Object.values(this.vocab)) if (id > max) max = id;
+    return max + 1;
+  }
+
   /** Reads vocab.json, merges.txt and tokenizer_config.json from a tokenizer folder. */
   static fromFolder(dir: string): ClipTokenizer {
     const read = (name: string) => {

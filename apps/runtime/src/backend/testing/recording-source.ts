@@ -31,7 +31,8 @@ export class RecordingSource implements WeightSource {
     const seen = this.tensors.get(name);
     if (seen) {
       const same = seen.dims.length === expectedDims.length && seen.dims.every((d, i) => d === expectedDims[i]);
-      if (!same) throw new Error(`${this.description}: tensor '${name}' read as [${seen.dims}] and as [${expectedDims}]`);
+      if (!same)
+        throw new Error(`${this.description}: tensor '${name}' read as [${seen.dims}] and as [${expectedDims}]`);
       return seen.data;
     }
     const data = this.synthetic.read(name, expectedDims);

@@ -14,6 +14,8 @@ export interface PipelineRequest {
   cfg: number;
   scheduler: SchedulerName;
   seed: number;
+  /** emptyLatent's batchSize (default 1) */
+  batchSize?: number;
   prompt?: string;
   negative?: string | null;
   offload?: OffloadPolicy;
@@ -48,8 +50,9 @@ export async function runPipeline(backend: OnnxBackend, req: PipelineRequest): P
   );
   // emptyLatent's kernel: randn([B, C, H/f, W/f], seed)
   const f = vae.model.vaeScaleFactor;
-  if (req.width % f !== 0 || req.height % f !== 0) throw new Error(`size ${req.width}x${req.height} not a multiple of ${f}`);
-  const noise = backend.randn([1, vae.model.latentChannels, req.height / f, req.width / f], req.seed);
+  if (req.width % f !== 0 || req.height % f !== 0)
+    throw new Error(`size ${req.width}x${req.height} not a multiple of ${f}`);
+  const noise = backend.randn([req.batchSize ?? 1, vae.model.latentChannels, req.height / f, req.width / f], req.seed);
   const steps: number[] = [];
   const latent = await backend.denoise({
     unet,

@@ -7,7 +7,7 @@ export interface TextEncoderSpec {
   layers: number;
   heads: number;
   intermediate: number;
-  act: 'quick_gelu' | 'gelu' | 'gelu_new';
+  act: 'quick_gelu' | 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh';
   /** 2 = transformers' legacy argmax pooling (SDXL base's text_encoder); 49407 = pool at the first EOS */
   eosTokenId: 2 | 49407;
 }
@@ -49,6 +49,8 @@ export interface SdxlFamilySpec {
     upsample?: 'nearest' | 'bilinear';
   } | null;
   scheduler: { predictionType: 'epsilon' | 'v_prediction'; timestepSpacing: 'leading' | 'trailing' | 'linspace' };
+  /** tokens per prompt: both tokenizers' model_max_length and both encoders' max_position_embeddings (default 77) */
+  seqLength?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -67,9 +69,8 @@ export interface FolderConfigs {
 }
 
 const VOCAB_SIZE = 49408;
-const SEQ = 77;
 
-function textEncoder(t: TextEncoderSpec, arch: string, projection?: number): Json {
+function textEncoder(t: TextEncoderSpec, seq: number, arch: string, projection?: number): Json {
   return {
     architectures: [arch],
     bos_token_id: 0,
@@ -78,7 +79,7 @@ function textEncoder(t: TextEncoderSpec, arch: string, projection?: number): Jso
     hidden_size: t.hidden,
     intermediate_size: t.intermediate,
     layer_norm_eps: 1e-5,
-    max_position_embeddings: SEQ,
+    max_position_embeddings: seq,
     model_type: 'clip_text_model',
     num_attention_heads: t.heads,
     num_hidden_layers: t.layers,
@@ -88,10 +89,10 @@ function textEncoder(t: TextEncoderSpec, arch: string, projection?: number): Jso
   };
 }
 
-const tokenizerConfig = (pad: string): Json => ({
+const tokenizerConfig = (pad: string, seq: number): Json => ({
   bos_token: '<|startoftext|>',
   eos_token: '<|endoftext|>',
-  model_max_length: SEQ,
+  model_max_length: seq,
   pad_token: pad,
   tokenizer_class: 'CLIPTokenizer',
   unk_token: '<|endoftext|>',
@@ -104,6 +105,7 @@ export function sdxlFamilyConfigs(s: SdxlFamilySpec): FolderConfigs {
   const up = [...u.crossAttn].reverse().map((x) => (x ? 'CrossAttnUpBlock2D' : 'UpBlock2D'));
   if (down.length !== n) throw new Error(`spec: crossAttn has ${down.length} levels, channels ${n}`);
   const vaeLevels = s.vae.channels.length;
+  const seq = s.seqLength ?? 77;
   const configs: FolderConfigs = {
     model_index: {
       _class_name: 'StableDiffusionXLPipeline',
@@ -116,10 +118,10 @@ export function sdxlFamilyConfigs(s: SdxlFamilySpec): FolderConfigs {
       unet: ['diffusers', 'UNet2DConditionModel'],
       vae: ['diffusers', 'AutoencoderKL'],
     },
-    text_encoder: textEncoder(s.te1, 'CLIPTextModel'),
-    text_encoder_2: textEncoder(s.te2, 'CLIPTextModelWithProjection', s.te2.projection),
-    tokenizer: tokenizerConfig('<|endoftext|>'),
-    tokenizer_2: tokenizerConfig('!'),
+    text_encoder: textEncoder(s.te1, seq, 'CLIPTextModel'),
+    text_encoder_2: textEncoder(s.te2, seq, 'CLIPTextModelWithProjection', s.te2.projection),
+    tokenizer: tokenizerConfig('<|endoftext|>', seq),
+    tokenizer_2: tokenizerConfig('!', seq),
     unet: {
       _class_name: 'UNet2DConditionModel',
       act_fn: 'silu',
@@ -213,7 +215,7 @@ export function randomSdxlFamilySpec(seed: number): SdxlFamilySpec {
       heads,
       layers: r.int(2, 3),
       intermediate: hidden * r.int(1, 4),
-      act: r.pick(['quick_gelu', 'gelu', 'gelu_new'] as const),
+      act: r.pick(['quick_gelu', 'gelu', 'gelu_new', 'gelu_pytorch_tanh'] as const),
       eosTokenId: r.pick([2, 49407] as const),
     };
   };
@@ -224,7 +226,7 @@ export function randomSdxlFamilySpec(seed: number): SdxlFamilySpec {
   const crossAttn = channels.map((_, i) => (i === 0 ? r.bool(0.3) : r.bool(0.85)));
   // heads need not divide the channels: diffusers then attends over heads * (channels // heads)
   const heads = perLevel(() => r.pick([1, 2, 3, 4]));
-  const layersPerBlock = perLevel(() => r.int(1, 2));
+  const layersPerBlock = perLevel(() => r.pick([1, 1, 2, 2, 3]));
   const layersAt = (i: number) => (Array.isArray(layersPerBlock) ? (layersPerBlock[i] as number) : layersPerBlock);
   const asymmetric = r.bool(0.25);
   const depthList = (count: number) => Array.from({ length: count }, () => r.int(1, 3));
@@ -248,7 +250,7 @@ export function randomSdxlFamilySpec(seed: number): SdxlFamilySpec {
     },
     vae: {
       channels: Array.from({ length: vaeLevels }, () => vaeGroups * r.int(1, 4)),
-      layersPerBlock: r.int(1, 2),
+      layersPerBlock: r.pick([1, 1, 2, 3]),
       groups: vaeGroups,
       latentChannels,
       scalingFactor: Math.round((0.1 + r.next()) * 1e4) / 1e4,
@@ -268,5 +270,6 @@ export function randomSdxlFamilySpec(seed: number): SdxlFamilySpec {
       predictionType: r.pick(['epsilon', 'v_prediction'] as const),
       timestepSpacing: r.pick(['leading', 'trailing', 'linspace'] as const),
     },
+    seqLength: r.pick([77, 77, 77, 32]),
   };
 }

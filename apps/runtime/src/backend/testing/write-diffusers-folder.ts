@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClipVocab } from '../../models/default-model/clip-bpe-vocab.ts';
 import type { WeightSource } from '../../models/weight-source.ts';
-import { f32ToF16 } from '../../onnx/float16.ts';
 import { buildClipText } from '../../onnx/builders/clip-text.ts';
 import { buildTaesdDecoder } from '../../onnx/builders/taesd-decoder.ts';
 import { buildTaesdEncoder } from '../../onnx/builders/taesd-encoder.ts';
 import { buildUnet } from '../../onnx/builders/unet.ts';
 import { buildVaeDecoder } from '../../onnx/builders/vae-decoder.ts';
 import { buildVaeEncoder } from '../../onnx/builders/vae-encoder.ts';
+import { f32ToF16 } from '../../onnx/float16.ts';
 import { type RecordedTensor, RecordingSource } from './recording-source.ts';
 import type { FolderConfigs } from './sdxl-family-spec.ts';
 
@@ -29,7 +29,10 @@ type Component = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae' | 'vae_tiny'
 const FP32 = { precision: 'fp32', target: 'cpu' } as const;
 
 /** What each component's builders read, as diffusers/transformers would save it. */
-export function recordWeights(configs: FolderConfigs, seed = 0): Partial<Record<Component, Map<string, RecordedTensor>>> {
+export function recordWeights(
+  configs: FolderConfigs,
+  seed = 0,
+): Partial<Record<Component, Map<string, RecordedTensor>>> {
   const record = (s: number, build: (w: WeightSource) => void): Map<string, RecordedTensor> => {
     const w = new RecordingSource(seed * 16 + s);
     build(w);

@@ -17,7 +17,7 @@ import { defaultClipVocab } from './clip-bpe-vocab.ts';
 // The built-in test model: SDXL architecture, small, deterministic synthetic weights. Its images are noise.
 
 export const DEFAULT_MODEL_ID = 'default';
-const VERSION = 1;
+const VERSION = 2;
 
 function config(name: string): unknown {
   return JSON.parse(readFileSync(new URL(`./config/${name}`, import.meta.url), 'utf8'));

@@ -25,6 +25,8 @@ interface Variant {
   name: string;
   spec: string;
   profile: boolean;
+  /** ORT session config entries after a '|' in the variant: 'name:spec|session.x=1'. */
+  config?: Record<string, string>;
 }
 
 interface VariantResult {
@@ -134,9 +136,13 @@ export async function unetStepBench(argv: string[]): Promise<void> {
     .split(';')
     .filter(Boolean)
     .map((v) => {
-      const [rawName = '', spec = ''] = v.split(':');
+      const [rawName = '', rest = ''] = v.split(':');
+      const [spec = '', cfg] = rest.split('|');
       const profile = rawName.endsWith('+prof');
-      return { name: profile ? rawName.slice(0, -5) : rawName, spec, profile };
+      const config = cfg
+        ? Object.fromEntries(cfg.split(',').map((kv) => kv.split('=') as [string, string]))
+        : undefined;
+      return { name: profile ? rawName.slice(0, -5) : rawName, spec, profile, config };
     });
   const gpu = device === 'cuda' && nvidiaSmiAvailable();
   const card = gpu ? gpuDescription() : 'cpu';
@@ -198,7 +204,7 @@ export async function unetStepBench(argv: string[]): Promise<void> {
       });
       r.buildMs = performance.now() - t0;
       t0 = performance.now();
-      const session = await createSession(built, { device, label: `unet ${v.name}` });
+      const session = await createSession(built, { device, label: `unet ${v.name}`, config: v.config });
       built = undefined; // the session holds its own copy
       r.sessionMs = performance.now() - t0;
       log(`${v.name}: built in ${(r.buildMs / 1000).toFixed(1)} s, session in ${(r.sessionMs / 1000).toFixed(1)} s`);

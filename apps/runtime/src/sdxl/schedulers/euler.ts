@@ -12,7 +12,8 @@ import {
 import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
 
-// diffusers' EulerDiscreteScheduler (and, with `ancestral`, EulerAncestralDiscreteScheduler), s_churn = 0.
+// diffusers' EulerDiscreteScheduler (and, with `ancestral`, EulerAncestralDiscreteScheduler), s_churn = 0;
+// both take epsilon or v_prediction (the same x0 formula in each).
 
 export class EulerScheduler implements Scheduler {
   readonly timesteps: number[];
@@ -24,9 +25,6 @@ export class EulerScheduler implements Scheduler {
     steps: number,
     private readonly ancestral = false,
   ) {
-    if (config.prediction_type !== 'epsilon' && ancestral) {
-      throw new Error('euler_ancestral scheduler: only prediction_type "epsilon" is supported');
-    }
     const ac = alphasCumprod(config);
     const train = trainingSigmas(ac);
     let timesteps = spacedTimesteps(config, steps).map(f);

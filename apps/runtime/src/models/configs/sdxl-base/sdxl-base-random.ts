@@ -46,7 +46,7 @@ export function sdxlBaseRandomModel(configDir = process.env.SDFLOW_SDXL_BASE_CON
   const cacheDir = process.env.SDFLOW_BUILD_CACHE;
   const component = (name: ComponentName, build: (req: BuildRequest) => BuiltModel): ComponentSource => ({
     name,
-    weightsKey: `${SDXL_BASE_RANDOM_ID}-v1-${name}`,
+    weightsKey: `${SDXL_BASE_RANDOM_ID}-v2-${name}`,
     build: (req) =>
       cacheDir
         ? cachedBuild(join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}`), () => build(req))
@@ -97,7 +97,7 @@ export function sdxlBaseRandomModel(configDir = process.env.SDFLOW_SDXL_BASE_CON
       }
       return tokenizers;
     },
-    clipWeightsKey: `${SDXL_BASE_RANDOM_ID}-v1-clip`,
+    clipWeightsKey: `${SDXL_BASE_RANDOM_ID}-v2-clip`,
     textEncoder: component('text_encoder', (req) =>
       buildClipText(config('text_encoder/config.json'), weights('text_encoder'), { ...req, withProjection: false }),
     ),
