@@ -1,5 +1,6 @@
 import type { Tensor } from './tensor.ts';
 import type {
+  AttentionMode,
   ClipHandle,
   Conditioning,
   Device,
@@ -56,6 +57,8 @@ export interface SdxlBackend {
     precision: Precision | 'auto';
     device: Device | 'auto';
     offload: OffloadPolicy;
+    /** UNet attention; 'fused' when absent. */
+    attention?: AttentionMode;
   }): Promise<{ clip: ClipHandle; unet: UnetHandle; vae: VaeHandle; taesd: TaesdHandle | null }>;
   loadTinyVae(req: { model: string; precision: Precision | 'auto'; device: Device | 'auto' }): Promise<TaesdHandle>;
   /** negative === null means "no negative prompt": zeroed embeddings (force_zeros_for_empty_prompt). */

@@ -5,6 +5,8 @@ import type { Tensor } from './tensor.ts';
 export type Precision = 'fp32' | 'fp16';
 export type Device = 'cpu' | 'cuda' | 'webgpu';
 export type OffloadMode = 'none' | 'model' | 'sequential';
+/** fused = com.microsoft MultiHeadAttention; plain = MatMul + Softmax (diffusers' default attention processor). */
+export type AttentionMode = 'fused' | 'plain';
 
 export interface OffloadPolicy {
   readonly mode: OffloadMode;
@@ -30,6 +32,8 @@ export interface ModelHandle<K extends 'clip' | 'unet' | 'vae' | 'taesd'> {
   readonly precision: Precision;
   readonly device: Device;
   readonly offload: OffloadPolicy;
+  /** Attention graphs this component is built with; absent = 'fused'. Sessions are keyed by it. */
+  readonly attention?: AttentionMode;
   /** Stable identity of the weights behind this handle (used in cache keys). */
   readonly weightsKey: string;
 }

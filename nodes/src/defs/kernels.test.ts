@@ -113,10 +113,13 @@ describe('kernels', () => {
       precision: 'auto',
       device: 'cpu',
       offload: { mode: 'none', budgetMiB: 0 },
+      attention: 'fused',
     });
     const policy = (await h.run('offloadPolicy', { mode: 'sequential', budgetMiB: 4096 }, {})).policy;
     await h.run('loadModel', {}, { offload: policy });
     expect(h.calls[1]!.args[0]).toMatchObject({ offload: { mode: 'sequential', budgetMiB: 4096 } });
+    await h.run('loadModel', { attention: 'plain' }, {});
+    expect(h.calls[2]!.args[0]).toMatchObject({ attention: 'plain' });
   });
 
   it('encodePrompt: an empty negative means none unless asked to encode it', async () => {

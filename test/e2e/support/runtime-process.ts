@@ -20,7 +20,18 @@ export async function startRuntime(repoRoot: string, timeoutMs = 120_000): Promi
   const dirs = { root, models: path.join(root, 'models'), out: path.join(root, 'out') };
   const child: ChildProcess = spawn(
     process.execPath,
-    ['apps/runtime/bin/sdflow.mjs', 'serve', '--port', '0', '--models', dirs.models, '--out', dirs.out],
+    [
+      'apps/runtime/bin/sdflow.mjs',
+      'serve',
+      '--port',
+      '0',
+      '--models',
+      dirs.models,
+      '--out',
+      dirs.out,
+      '--cache',
+      path.join(root, 'cache'),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -233,7 +233,6 @@ export function Canvas({ doc, catalog, dispatch, fitSignal, onSearch, onAddNode,
         minZoom={0.05}
         maxZoom={3}
         defaultViewport={doc.workflow.ui?.viewport ?? { x: 0, y: 0, zoom: 1 }}
-        proOptions={{ hideAttribution: true }}
       >
         <Background gap={24} />
         <MiniMap pannable zoomable nodeColor={(n) => (n.selected ? '#fff' : '#667')} data-testid="minimap" />

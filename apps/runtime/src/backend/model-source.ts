@@ -14,6 +14,8 @@ export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_de
 export interface BuildRequest {
   readonly precision: Precision;
   readonly target: Target;
+  /** Attention graphs (builders default to 'mha'); only the UNet's request sets it. Exports on disk ignore it. */
+  readonly attention?: 'mha' | 'matmul';
 }
 
 /** One buildable component: a graph from weights, or an ONNX export already on disk. */

@@ -1,6 +1,7 @@
 import type { DenoiseRequest, SdxlBackend, VaeDecodeRequest } from '@sdflow/nodes/backend.ts';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type {
+  AttentionMode,
   ClipHandle,
   Conditioning,
   Device,
@@ -66,15 +67,15 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   const precision = (p: Precision | 'auto', d: Device): Precision =>
     p === 'auto' ? (d === 'cpu' ? 'fp32' : 'fp16') : p;
 
-  /** Runs a component under the handle's device, precision and offload policy. */
+  /** Runs a component under the handle's device, precision, attention and offload policy. */
   function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
     return (c: ComponentSource, feeds: Record<string, Feed>) =>
       store.use(
         {
-          key: `${scope}|${c.name}|${h.precision}|${h.device}`,
+          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}`,
           component: c.name,
           device: h.device,
-          build: () => c.build({ precision: h.precision, target: h.device }),
+          build: () => c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) }),
         },
         h.offload,
         (s) => s.run(feeds),
@@ -124,17 +125,17 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
 
   async function runUnet(model: ModelSource, h: UnetHandle, inputs: Record<string, Tensor>): Promise<Tensor> {
     if (h.offload.mode === 'sequential') {
-      const key = `${model.info.id}|${h.precision}|${h.device}`;
+      const key = `${model.info.id}|${h.precision}|${h.device}${attentionKey(h)}`;
       let stages = stageCache.get(key);
       if (stages === undefined) {
-        stages = model.unetStages({ precision: h.precision, target: h.device }) ?? [];
+        stages = model.unetStages({ precision: h.precision, target: h.device, attention: graphAttention(h) }) ?? [];
         stageCache.set(key, stages);
       }
       if (stages.length > 0) {
         return runUnetStages(stages, inputs as never, (stage, feeds) =>
           store.use(
             {
-              key: `${model.info.id}|unet.${stage.name}|${h.precision}|${h.device}`,
+              key: `${model.info.id}|unet.${stage.name}|${h.precision}|${h.device}${attentionKey(h)}`,
               component: `unet.${stage.name}`,
               device: h.device,
               build: () => stage.build(),
@@ -158,9 +159,11 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       const p = precision(req.precision, d);
       const offload = req.offload ?? NO_OFFLOAD;
       const info = model.info;
+      // only the UNet's attention switches, as diffusers' pipe.unet.set_default_attn_processor() (the seed's row 2)
+      const unet = handle('unet', info, p, d, offload, model.unet.weightsKey);
       return {
         clip: handle('clip', info, p, d, offload, model.clipWeightsKey),
-        unet: handle('unet', info, p, d, offload, model.unet.weightsKey),
+        unet: req.attention === 'plain' ? { ...unet, attention: 'plain' } : unet,
         vae: handle('vae', info, p, d, offload, model.vaeDecoder.weightsKey),
         taesd: model.taesd
           ? handle('taesd', { ...taesdInfo(model.taesd), id: req.model }, p, d, offload, model.taesd.decoder.weightsKey)
@@ -259,6 +262,16 @@ function need(out: Record<string, Tensor>, name: string, component: string): Ten
   const t = out[name];
   if (!t) throw new Error(`${component}: session has no output '${name}'`);
   return t;
+}
+
+/** Builder attention for a handle: plain = MatMul + Softmax; fused (or absent) = the builders' default (MHA). */
+function graphAttention(h: { readonly attention?: AttentionMode }): 'matmul' | undefined {
+  return h.attention === 'plain' ? 'matmul' : undefined;
+}
+
+/** Session-key suffix: empty for fused, so existing keys (and their sessions) stay as they were. */
+function attentionKey(h: { readonly attention?: AttentionMode }): string {
+  return h.attention === 'plain' ? '|plain' : '';
 }
 
 function previewHandle(h: TaesdHandle): TaesdHandle {

@@ -65,22 +65,27 @@ export async function unetRate(opts: {
     for (let i = 0; i < 3; i++) await p.run(feeds);
     await p.release();
     const file = readdirSync(dir).find((f) => f.endsWith('.json'));
-    if (file) lines.push(...summarizeProfile(join(dir, file), 4));
+    if (file) lines.push(...summarizeProfile(join(dir, file), 3));
     rmSync(dir, { recursive: true, force: true });
   }
   return lines.join('\n');
 }
 
-/** Kernel time per op type per forward, largest first, from an ORT profile (Chrome trace JSON). */
+/** Kernel time per op type per forward (after the first run), largest first, from an ORT profile (Chrome trace). */
 function summarizeProfile(file: string, forwards: number): string[] {
   const events = JSON.parse(readFileSync(file, 'utf8')) as {
     cat?: string;
     name?: string;
+    ts?: number;
     dur?: number;
     args?: { op_name?: string };
   }[];
+  // the session's first run (cuDNN algorithm search) is a warm-up: skip everything up to its end
+  const first = events.find((e) => e.name === 'model_run');
+  const warmEnd = first ? (first.ts ?? 0) + (first.dur ?? 0) : 0;
   const byOp = new Map<string, number>();
   for (const e of events) {
+    if ((e.ts ?? 0) < warmEnd) continue;
     if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
     byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
   }

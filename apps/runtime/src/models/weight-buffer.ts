@@ -47,13 +47,15 @@ export function writeFloat32(
   else transposeInto(f32ToF16(data), dst.data, rows, cols);
 }
 
-/** dst[c * rows + r] = src[r * cols + c], cache-blocked (about 3x the plain double loop on big weights). */
+/** dst[c * rows + r] = src[r * cols + c], in 32x32 blocks written sequentially (~2x the plain double loop). */
 export function transposeInto<T extends Float32Array | Uint16Array>(src: T, dst: T, rows: number, cols: number): void {
   const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B)
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(r0 + B, rows);
     for (let c0 = 0; c0 < cols; c0 += B) {
-      const r1 = Math.min(r0 + B, rows);
       const c1 = Math.min(c0 + B, cols);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) dst[c * rows + r] = src[r * cols + c] as number;
+      for (let c = c0; c < c1; c++)
+        for (let r = r0, o = c * rows + r0, i = r0 * cols + c; r < r1; r++, o++, i += cols) dst[o] = src[i] as number;
     }
+  }
 }

@@ -16,6 +16,11 @@ export const loadModelDef = defineNode({
     ),
     precision: precisionParam(),
     device: deviceParam(),
+    attention: z.enum(['fused', 'plain']).default('fused').meta({
+      widget: 'select',
+      description:
+        "UNet attention: fused = com.microsoft MultiHeadAttention (flash attention on CUDA); plain = MatMul + Softmax, the counterpart of diffusers' default attention processor (set_default_attn_processor).",
+    }),
   }),
   inputs: {
     offload: { type: 'OFFLOAD', optional: true, description: 'How components share memory; none when unconnected.' },

@@ -7,6 +7,7 @@ export const runLoadModel: Kernel<typeof loadModelDef> = async ({ params, inputs
     model: params.model,
     precision: params.precision,
     device: params.device,
+    attention: params.attention,
     offload: inputs.offload ?? { mode: 'none', budgetMiB: 0 },
   });
   return { unet, clip, vae };

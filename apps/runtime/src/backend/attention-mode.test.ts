@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AttentionMode, UnetHandle } from '@sdflow/nodes/values.ts';
+import onnxProto from 'onnx-proto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixtureDir } from '../sdxl/testing/references.ts';
+import { torchRandn } from '../sdxl/torch-rng.ts';
+import type { SessionSpec } from './model-store.ts';
+import { createOnnxBackend } from './onnx-backend.ts';
+
+// loadModel's attention switch: plain (MatMul + Softmax) UNet graphs give fused (MultiHeadAttention) outputs, and
+// live in sessions of their own beside the fused ones.
+
+const work = mkdtempSync(path.join(tmpdir(), 'sdflow-attention-'));
+const signal = new AbortController().signal;
+const b = createOnnxBackend({
+  modelsDir: path.dirname(fixtureDir),
+  outputDir: path.join(work, 'out'),
+  cacheDir: path.join(work, 'cache'),
+  threads: 1,
+});
+afterAll(async () => {
+  await b.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+// every session spec the store is asked for, to inspect the graph each UNet session runs
+const specs: SessionSpec[] = [];
+const use = b.store.use.bind(b.store);
+b.store.use = (spec, policy, fn) => {
+  specs.push(spec);
+  return use(spec, policy, fn);
+};
+
+const load = (attention?: AttentionMode) =>
+  b.loadModel({
+    model: path.basename(fixtureDir),
+    precision: 'fp32',
+    device: 'cpu',
+    offload: { mode: 'none', budgetMiB: 0 },
+    ...(attention ? { attention } : {}),
+  });
+
+function opTypes(spec: SessionSpec): Set<string> {
+  const built = spec.build();
+  if (!('model' in built)) throw new Error(`${spec.key}: expected a built graph, got ${built.modelPath}`);
+  const m = onnxProto.onnx.ModelProto.decode(built.model);
+  return new Set((m.graph?.node ?? []).map((n) => `${n.domain ?? ''}:${n.opType}`));
+}
+
+describe('loadModel attention', () => {
+  it('plain matches fused within 1e-4, in a separate MultiHeadAttention-free UNet session', async () => {
+    const fused = await load();
+    const plain = await load('plain');
+    expect(fused.unet.attention ?? 'fused').toBe('fused');
+    expect(plain.unet.attention).toBe('plain');
+
+    const conditioning = await b.encodePrompt(plain.clip, 'a photo of a cat', null, signal);
+    const step = (unet: UnetHandle) =>
+      b.denoise({
+        unet,
+        conditioning,
+        latent: { samples: { dims: [1, 4, 8, 8], data: torchRandn([1, 4, 8, 8], 3) }, kind: 'noise' },
+        steps: 1,
+        cfg: 5,
+        scheduler: 'euler',
+        seed: 3,
+        denoise: 1,
+        preview: { method: 'none', every: 1 },
+        onStep: () => undefined,
+        onPreview: () => undefined,
+        signal,
+      });
+    const a = (await step(fused.unet)).samples.data;
+    const p = (await step(plain.unet)).samples.data;
+    expect(p.length).toBe(a.length);
+    expect(Math.max(...p.map((v, i) => Math.abs(v - a[i]!)))).toBeLessThan(1e-4);
+    expect(p.some((v, i) => v !== a[i])).toBe(true); // different graphs, so not bit-identical
+
+    // a fused run again reuses its session: one UNet session per attention mode; text encoders are shared
+    await step(fused.unet);
+    expect(b.store.stats().created).toMatchObject({ unet: 2, text_encoder: 1, text_encoder_2: 1 });
+
+    const unetSpecs = [...new Map(specs.filter((s) => s.component === 'unet').map((s) => [s.key, s])).values()];
+    expect(unetSpecs).toHaveLength(2);
+    const [fusedOps, plainOps] = unetSpecs.map(opTypes) as [Set<string>, Set<string>];
+    expect(fusedOps.has('com.microsoft:MultiHeadAttention')).toBe(true);
+    expect(plainOps.has('com.microsoft:MultiHeadAttention')).toBe(false);
+    expect(plainOps.has(':Softmax')).toBe(true);
+  });
+});
