@@ -1,11 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigWorkflow } from './support/big-workflow.ts';
-import { type Browser, launchBrowser } from './support/browser.ts';
-import { ensureEditorBuilt } from './support/editor-build.ts';
 import {
   byTestId,
   connect,
@@ -18,35 +16,27 @@ import {
   nodeIds,
   saveWorkflow,
 } from './support/editor-page.ts';
-import { attachRuntime, type RuntimeProcess, startRuntime } from './support/runtime-process.ts';
+import { connectionIs, type EditorSession, openEditorSession } from './support/editor-session.ts';
 
 // The editor in a real browser against a real runtime (default model): build, run, save/open, PNG drop, paste undo.
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(repoRoot, 'test-artifacts/e2e');
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 
-let runtime: RuntimeProcess;
-let browser: Browser;
+let session: EditorSession;
+let runtime: EditorSession['runtime'];
 let page: Page;
 let tmp: string;
 
 beforeAll(async () => {
-  await mkdir(artifacts, { recursive: true });
-  await ensureEditorBuilt(repoRoot);
-  const external = process.env.SDFLOW_E2E_URL;
-  runtime = external ? await attachRuntime(external) : await startRuntime(repoRoot);
+  session = await openEditorSession(repoRoot);
+  runtime = session.runtime;
+  page = session.page;
   tmp = runtime.dirs.root;
-  browser = await launchBrowser();
-  page = browser.page;
-  await page.goto(runtime.url);
-  await page.locator(byTestId('palette-item-loadModel')).waitFor();
-  await page.locator(`${byTestId('connection-status')}[data-status="open"]`).waitFor();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
+  await session?.close();
 });
 
 const BASE = JSON.parse(await readFile(path.join(repoRoot, 'workflows/text-to-image.workflow.json'), 'utf8')) as {
@@ -88,7 +78,7 @@ describe('editor e2e', () => {
     await dragEdge(page, { node: 'loadModel_1', port: 'unet' }, { node: 'encodePrompt_1', port: 'clip' }, false);
     const refusal = page.locator(byTestId('connection-refusal'));
     await expect.poll(() => refusal.textContent()).toMatch(/UNET.*CLIP/);
-    await shot(page, '01-invalid-connection-refused');
+    await session.shot('01-invalid-connection-refused');
     await page.mouse.up();
     expect(await edgeCount(page)).toBe(0);
     await expect.poll(() => refusal.count()).toBe(0);
@@ -115,7 +105,7 @@ describe('editor e2e', () => {
     await page.locator(byTestId('input-unetDenoise_1-steps')).fill('8');
     await page.locator(byTestId('input-unetDenoise_1-steps')).press('Enter');
     await page.locator(byTestId('btn-fit')).click();
-    await shot(page, '02-built-text-to-image');
+    await session.shot('02-built-text-to-image');
 
     saved = await saveWorkflow(page);
     const nodes = saved.json.nodes as typeof BASE.nodes;
@@ -141,14 +131,14 @@ describe('editor e2e', () => {
     const progress = page.locator(byTestId('progress-unetDenoise_1'));
     const done = page.locator(`${byTestId('node-saveImage_1')}[data-status="done"]`);
     await Promise.race([progress.waitFor({ timeout: 180_000 }), done.waitFor({ timeout: 180_000 })]);
-    if (await progress.count()) await shot(page, '03-running-progress');
+    if (await progress.count()) await session.shot('03-running-progress');
     await page.locator(byTestId('gallery-item')).first().waitFor({ timeout: 180_000 });
     const seen = await page.evaluate('window.__seen');
     expect(seen).toEqual({ progress: true, preview: true });
     await expect.poll(() => page.locator(byTestId('node-saveImage_1')).getAttribute('data-status')).toBe('done');
     await expect(page.locator(byTestId('preview-unetDenoise_1')).count()).resolves.toBe(1);
     await expect(page.locator(byTestId('status-unetDenoise_1')).textContent()).resolves.toMatch(/done in/);
-    await shot(page, '04-run-finished-gallery');
+    await session.shot('04-run-finished-gallery');
   });
 
   it('saves the JSON, clears, opens it again: the same graph', async () => {
@@ -161,7 +151,7 @@ describe('editor e2e', () => {
     expect(await edgeCount(page)).toBe(8);
     const again = await saveWorkflow(page);
     expect(graphOf(again.json)).toEqual(graphOf(saved.json));
-    await shot(page, '05-reopened-json');
+    await session.shot('05-reopened-json');
   });
 
   it('dropping the output PNG restores the same graph', async () => {
@@ -175,7 +165,7 @@ describe('editor e2e', () => {
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
     const fromPng = await saveWorkflow(page);
     expect(fromPng.json.nodes).toEqual(saved.json.nodes);
-    await shot(page, '06-restored-from-png');
+    await session.shot('06-restored-from-png');
   });
 
   it('undo and redo of a multi-node paste are one step each', async () => {
@@ -193,13 +183,13 @@ describe('editor e2e', () => {
     await page.keyboard.press('Control+v');
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 12, edges: 16 });
     await page.locator(byTestId('btn-fit')).click();
-    await shot(page, '07-pasted');
+    await session.shot('07-pasted');
     await page.keyboard.press('Control+z');
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
-    await shot(page, '08-paste-undone');
+    await session.shot('08-paste-undone');
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 12, edges: 16 });
-    await shot(page, '09-paste-redone');
+    await session.shot('09-paste-redone');
     // One more undo returns to the opened workflow: the paste was exactly one step.
     await page.keyboard.press('Control+z');
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
@@ -242,7 +232,7 @@ describe('editor e2e', () => {
     await page.locator(byTestId('node-search')).waitFor();
     await expect.poll(() => page.locator(byTestId('node-search-item-saveImage')).count()).toBe(1);
     expect(await page.locator(byTestId('node-search-item-loadModel')).count()).toBe(0);
-    await shot(page, '10-dangling-edge-search');
+    await session.shot('10-dangling-edge-search');
     await page.locator(byTestId('node-search-item-saveImage')).click();
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 7, edges: 9 });
     await page.keyboard.press('Control+z');
@@ -264,7 +254,7 @@ describe('editor e2e', () => {
       .poll(() => page.locator(byTestId('port-row-encodePrompt_1-clip')).getAttribute('class'))
       .toMatch(/port-bad/);
     expect(await page.locator(byTestId('node-encodePrompt_1')).getAttribute('data-status')).toBe('invalid');
-    await shot(page, '12-validation-problems');
+    await session.shot('12-validation-problems');
     expect(await page.locator(byTestId('gallery-item')).count()).toBe(before);
   });
 
@@ -282,18 +272,18 @@ describe('editor e2e', () => {
     const progress = page.locator(byTestId('progress-unetDenoise_1'));
     await progress.waitFor({ timeout: 60_000 });
     await page.reload();
-    await page.locator(`${byTestId('connection-status')}[data-status="open"]`).waitFor();
+    await connectionIs(page, 'open');
     // The document comes back from autosave, the run state from the runtime's snapshot.
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
     await progress.waitFor({ timeout: 30_000 });
     expect(Number(await progress.getAttribute('data-max'))).toBe(1000);
-    await shot(page, '13-resynced-after-reload');
+    await session.shot('13-resynced-after-reload');
     await page.locator(byTestId('btn-interrupt')).click();
     await expect
       .poll(() => page.locator(byTestId('node-unetDenoise_1')).getAttribute('data-status'), { timeout: 30_000 })
       .toBe('interrupted');
     await expect.poll(() => page.locator(byTestId('queue-count')).textContent()).toBe('idle');
-    await shot(page, '14-interrupted');
+    await session.shot('14-interrupted');
   });
 
   it('opens a 500-node workflow and pans it, rendering only what is visible', async () => {
@@ -322,12 +312,17 @@ describe('editor e2e', () => {
     await page.mouse.move(box.x + 100, box.y + 100, { steps: 30 });
     await page.mouse.up();
     const panMs = Date.now() - p0;
-    await shot(page, '11-500-nodes-panned');
+    await session.shot('11-500-nodes-panned');
     await writeFile(
       path.join(artifacts, 'big-workflow-timings.json'),
       JSON.stringify({ nodes: 500, openMs, panMs, maxNodesInDom: maxNodes }, null, 2),
     );
     expect(openMs).toBeLessThan(15_000);
     expect(panMs).toBeLessThan(10_000);
+  });
+
+  it('asked the runtime only for what it serves (no 404s)', () => {
+    expect(session.responses).toContain('GET /api/workflows 200');
+    expect(session.responses.filter((r) => r.endsWith(' 404'))).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 
 // Gestures and reads on the editor page, all through stable data-testid attributes.
@@ -90,4 +91,16 @@ export function graphOf(doc: Record<string, unknown>): unknown {
     Object.entries(wf.ui?.nodes ?? {}).map(([id, p]) => [id, { x: Math.round(p.x), y: Math.round(p.y) }]),
   );
   return { nodes: wf.nodes, layout };
+}
+
+/** Writes `doc` as dir/name and opens it through the Open file input, as a user picking a .json file would. */
+export async function openDocument(page: Page, dir: string, name: string, doc: unknown): Promise<void> {
+  const file = path.join(dir, name);
+  await writeFile(file, JSON.stringify(doc));
+  await page.locator(byTestId('file-input')).setInputFiles(file);
+}
+
+/** The gallery's file names, newest first. */
+export async function galleryFiles(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid="gallery-item"]', (els) => els.map((e) => e.getAttribute('data-file') ?? ''));
 }

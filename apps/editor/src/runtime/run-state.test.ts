@@ -34,13 +34,17 @@ describe('runReducer', () => {
     expect(pendingRuns(t)).toBe(0);
   });
 
-  it('marks the failing node with its error and port', () => {
+  it('marks the failing node with its error and port; nodes that never ran lose their "queued"', () => {
     const s = fold([
-      { type: 'runStarted', runId: 'r1', nodes: ['a'] },
+      { type: 'runStarted', runId: 'r1', nodes: ['m', 'a', 'b'] },
+      { type: 'nodeFinished', runId: 'r1', nodeId: 'm', wallMs: 1, files: [] },
       { type: 'nodeFailed', runId: 'r1', nodeId: 'a', error: 'boom', port: 'latent' },
       { type: 'runFailed', runId: 'r1', error: 'boom', nodeId: 'a' },
     ]);
-    expect(s.nodes.a).toEqual({ status: 'failed', error: 'boom', port: 'latent' });
+    expect(s.nodes).toEqual({
+      m: { status: 'done', wallMs: 1 },
+      a: { status: 'failed', error: 'boom', port: 'latent' },
+    });
     expect(s.runs.r1).toEqual({ status: 'failed', error: 'boom' });
   });
 
@@ -90,5 +94,40 @@ describe('forget', () => {
     expect(t.gallery).toEqual(['x.png']);
     // Events of the forgotten run no longer paint.
     expect(runReducer(t, { type: 'event', event: { type: 'nodeStarted', runId: 'r', nodeId: 'a' } }).nodes).toEqual({});
+  });
+});
+
+describe('resync after the runtime restarted', () => {
+  it('stops runs the snapshot no longer lists and the nodes of the one on screen; keeps finished ones', () => {
+    const s = fold([
+      { type: 'runStarted', runId: 'done', nodes: [] },
+      { type: 'runFinished', runId: 'done', wallMs: 1, files: ['x.png'] },
+      { type: 'runStarted', runId: 'r1', nodes: ['a', 'b', 'c'] },
+      { type: 'nodeFinished', runId: 'r1', nodeId: 'a', wallMs: 1, files: [] },
+      { type: 'nodeProgress', runId: 'r1', nodeId: 'b', value: 2, max: 9 },
+      { type: 'runQueued', runId: 'r2', position: 0 },
+    ]);
+    expect(pendingRuns(s)).toBe(2);
+    const t = runReducer(s, { type: 'resync', runs: {} });
+    expect(pendingRuns(t)).toBe(0);
+    expect(t.runs.r1?.status).toBe('interrupted');
+    expect(t.runs.r2?.status).toBe('interrupted');
+    expect(t.runs.done?.status).toBe('finished');
+    expect(t.nodes).toEqual({
+      a: { status: 'done', wallMs: 1 },
+      b: { status: 'interrupted' },
+      c: { status: 'interrupted' },
+    });
+    expect(t.gallery).toEqual(['x.png']);
+  });
+
+  it('leaves runs the snapshot still lists alone', () => {
+    const s = fold([
+      { type: 'runStarted', runId: 'r1', nodes: ['a'] },
+      { type: 'nodeStarted', runId: 'r1', nodeId: 'a' },
+    ]);
+    const t = runReducer(s, { type: 'resync', runs: { r1: { status: 'running' } } });
+    expect(t.runs.r1?.status).toBe('running');
+    expect(t.nodes.a?.status).toBe('running');
   });
 });

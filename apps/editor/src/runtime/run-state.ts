@@ -77,9 +77,14 @@ export function runReducer(state: RunState, action: RunAction): RunState {
       return { ...state, message: action.message };
     }
     case 'resync': {
-      const next: RunState = { ...state, runs: { ...state.runs, ...action.runs } };
-      if (action.currentRunId === undefined) return next;
-      return { ...next, currentRunId: action.currentRunId, nodes: action.nodes ?? {} };
+      // The snapshot lists every queued and running run: one we still think pending was lost (a restart).
+      const lost = Object.keys(state.runs).filter((id) => isPending(state.runs[id]!) && !(id in action.runs));
+      const runs = { ...state.runs, ...Object.fromEntries(lost.map((id) => [id, LOST])), ...action.runs };
+      const next: RunState = { ...state, runs };
+      if (action.currentRunId !== undefined) {
+        return { ...next, currentRunId: action.currentRunId, nodes: action.nodes ?? {} };
+      }
+      return state.currentRunId !== undefined && lost.includes(state.currentRunId) ? stopNodes(next) : next;
     }
     case 'event':
       return applyEvent(state, action.event);
@@ -126,20 +131,30 @@ function applyEvent(state: RunState, e: RunEvent): RunState {
       let s = setRun(state, e.runId, { status: 'failed', error: e.error });
       if (e.nodeId && s.nodes[e.nodeId]?.status !== 'failed')
         s = setNode(s, e.runId, e.nodeId, { status: 'failed', error: e.error });
-      return s;
+      if (s.currentRunId !== e.runId) return s;
+      // Nodes still waiting will not run: they go back to no status rather than "queued" for ever.
+      return { ...s, nodes: Object.fromEntries(Object.entries(s.nodes).filter(([, n]) => n.status !== 'queued')) };
     }
     case 'runInterrupted': {
       const s = setRun(state, e.runId, { status: 'interrupted' });
-      if (s.currentRunId !== e.runId) return s;
-      const nodes = Object.fromEntries(
-        Object.entries(s.nodes).map(([id, n]) => [
-          id,
-          n.status === 'running' || n.status === 'queued' ? { status: 'interrupted' as const } : n,
-        ]),
-      );
-      return { ...s, nodes };
+      return s.currentRunId === e.runId ? stopNodes(s) : s;
     }
   }
+}
+
+const LOST: RunInfo = { status: 'interrupted', error: 'the runtime no longer lists this run (it restarted)' };
+
+const isPending = (r: RunInfo) => r.status === 'queued' || r.status === 'running';
+
+/** Running and queued nodes of the run on screen become interrupted. */
+function stopNodes(state: RunState): RunState {
+  const nodes = Object.fromEntries(
+    Object.entries(state.nodes).map(([id, n]) => [
+      id,
+      n.status === 'running' || n.status === 'queued' ? { status: 'interrupted' as const } : n,
+    ]),
+  );
+  return { ...state, nodes };
 }
 
 function setRun(state: RunState, runId: string, info: RunInfo): RunState {
@@ -159,7 +174,7 @@ function mergeFiles(gallery: readonly string[], files: readonly string[]): strin
 
 /** Runs waiting or running, for the queue counter. */
 export function pendingRuns(state: RunState): number {
-  return Object.values(state.runs).filter((r) => r.status === 'queued' || r.status === 'running').length;
+  return Object.values(state.runs).filter(isPending).length;
 }
 
 /** Problems grouped by node id ('' for workflow-level ones). */

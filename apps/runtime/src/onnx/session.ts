@@ -99,7 +99,10 @@ function nestConfig(flat: Readonly<Record<string, string>>): Record<string, unkn
   for (const [key, value] of Object.entries(flat)) {
     const parts = key.split('.');
     let node = root;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    for (const p of parts.slice(0, -1)) {
+      node[p] ??= {};
+      node = node[p] as Record<string, unknown>;
+    }
     node[parts[parts.length - 1] as string] = value;
   }
   return root;

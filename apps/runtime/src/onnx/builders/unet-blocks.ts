@@ -180,11 +180,39 @@ function basicTransformerBlock(ctx: UnetBlockContext, x: Value, ehs: Value, pref
   const dim = t.heads * t.headDim;
   const n1 = g.layerNorm(x, `${prefix}.norm1`, dim, LAYER_NORM_EPS);
   const packed = ctx.fuse.packedQkv;
+  if (ctx.fuse.skipLayerNorm) {
+    // to_out's bias + residual add + the next LayerNorm in one kernel; its sum output is the next residual
+    const a1 = attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed, false);
+    const [n2, h1] = skipLayerNorm(g, a1, x, `${prefix}.norm2`, `${prefix}.attn1.to_out.0.bias`, dim);
+    const a2 = attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed, false);
+    const [n3, h2] = skipLayerNorm(g, a2, h1, `${prefix}.norm3`, `${prefix}.attn2.to_out.0.bias`, dim);
+    return g.op1('Add', [geglu(g, n3, `${prefix}.ff`, dim, ctx.fuse.biasSplitGelu), h2]);
+  }
   let h = g.op1('Add', [attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed), x]);
   const n2 = g.layerNorm(h, `${prefix}.norm2`, dim, LAYER_NORM_EPS);
   h = g.op1('Add', [attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed), h]);
   const n3 = g.layerNorm(h, `${prefix}.norm3`, dim, LAYER_NORM_EPS);
   return g.op1('Add', [geglu(g, n3, `${prefix}.ff`, dim, ctx.fuse.biasSplitGelu), h]);
+}
+
+/** com.microsoft.SkipLayerNormalization: [LayerNorm(x + skip + bias), x + skip + bias]. */
+function skipLayerNorm(
+  g: GraphBuilder,
+  x: Value,
+  skip: Value,
+  prefix: string,
+  bias: string,
+  dim: number,
+): [Value, Value] {
+  const inputs = [x, skip, g.param(`${prefix}.weight`, [dim]), g.param(`${prefix}.bias`, [dim]), g.param(bias, [dim])];
+  // outputs 1 and 2 (mean, inverse std) are training outputs the CUDA kernel does not write; only 0 and 3 are used
+  const out = g.op(
+    'SkipLayerNormalization',
+    inputs,
+    { epsilon: LAYER_NORM_EPS },
+    { domain: 'com.microsoft', outputs: 4 },
+  );
+  return [out[0] as Value, out[3] as Value];
 }
 
 /** diffusers Attention (AttnProcessor2_0): bias-free q/k/v, SDPA with scale 1/sqrt(head_dim), to_out.0 with bias. */
@@ -197,18 +225,19 @@ function attention(
   ctxDim: number,
   heads: number,
   packed: boolean,
+  outBias = true,
 ): Value {
   if (packed && g.attention === 'mha') {
     const core =
       x === ctxIn
         ? packedSelfAttention(g, x, prefix, dim, heads)
         : packedCrossAttention(g, x, ctxIn, prefix, dim, ctxDim, heads);
-    return g.linear(core, `${prefix}.to_out.0`, dim, dim);
+    return g.linear(core, `${prefix}.to_out.0`, dim, dim, outBias);
   }
   const q = g.linear(x, `${prefix}.to_q`, dim, dim, false);
   const k = g.linear(ctxIn, `${prefix}.to_k`, ctxDim, dim, false);
   const v = g.linear(ctxIn, `${prefix}.to_v`, ctxDim, dim, false);
-  return g.linear(g.mha(q, k, v, heads), `${prefix}.to_out.0`, dim, dim);
+  return g.linear(g.mha(q, k, v, heads), `${prefix}.to_out.0`, dim, dim, outBias);
 }
 
 /** FeedForward(activation_fn="geglu", mult=4): proj -> value * gelu(gate) -> net.2. */
