@@ -33,7 +33,7 @@ export interface StartOptions {
 }
 
 const URL_PATTERN = /https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)/;
-const PORT_BUSY = /EADDRINUSE|cannot listen/;
+const PORT_BUSY = /EADDRINUSE/;
 
 export async function startRuntime(repoRoot: string, opts: StartOptions = {}): Promise<RuntimeProcess> {
   const dirs = opts.dirs ?? (await freshDirs());

@@ -4,7 +4,7 @@ import { backendSpec } from '../engine/backend-spec.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
 
 // The backend and catalog the bench engine loads in its worker: the runtime's ONNX backend (SDFLOW_BACKEND
-// overrides it, as for `sdflow run`) and the node catalog. A bundled build (esbuild, see gpu/bundle.sh) names
+// overrides it, as for `sdflow run`) and the node catalog. A bundled build (esbuild, scripts/gpu/bundle.sh) names
 // its catalog file through SDFLOW_CATALOG_MODULE, since the TypeScript path does not exist there.
 
 export interface BenchBackendOptions {

@@ -3,7 +3,7 @@ import { matmulRate } from './matmul-rate.ts';
 import { prebuild } from './prebuild.ts';
 import { unetRate } from './unet-rate.ts';
 
-// Entry of the GPU bundle (esbuild, onnxruntime-node external; see gpu/bundle.sh): `sdflow bench` and
+// Entry of the GPU bundle (esbuild, onnxruntime-node external; see scripts/gpu/bundle.sh): `sdflow bench` and
 // `prebuild`, and the `matmul` and `unet` rate checks without the rest of the CLI, so a benchmark machine needs only node, onnxruntime-node and sharp.
 
 export async function benchCli(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { dataDirs } from './data-dirs.ts';
 import { EXIT_OK, UsageError } from './exit-codes.ts';
 
 // `sdflow export <model> <dir> [--precision fp32|fp16] [--target cpu|cuda|webgpu] [--models DIR]`:
@@ -32,7 +33,7 @@ export async function exportCommand(
   if (precision !== 'fp32' && precision !== 'fp16')
     throw new UsageError(`--precision must be fp32 or fp16, got "${precision}"`);
   const [model, out] = positionals as [string, string];
-  const modelsDir = path.resolve(values.models ?? process.env.SDFLOW_MODELS ?? 'models');
+  const { modelsDir } = dataDirs(values);
   const modelDir = existsSync(model) ? path.resolve(model) : path.join(modelsDir, model);
   if (!existsSync(modelDir))
     throw new UsageError(`no model folder "${model}" (looked in ${path.resolve(model)} and ${modelDir})`);

@@ -7,6 +7,7 @@ import type { Device } from '@sdflow/nodes/values.ts';
 import { backendSpec } from '../engine/backend-spec.ts';
 import { Engine } from '../engine/engine.ts';
 import type { RunResult } from '../executor/execute.ts';
+import { dataDirs } from './data-dirs.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUN_FAILED, UsageError } from './exit-codes.ts';
 import { loadWorkflow } from './load-workflow.ts';
 import { ProgressView } from './progress-view.ts';
@@ -45,10 +46,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   return {
     file: path.resolve(positionals[0]!),
-    outputDir: path.resolve(values.out ?? process.env.SDFLOW_OUTPUT ?? 'output'),
-    modelsDir: path.resolve(values.models ?? process.env.SDFLOW_MODELS ?? 'models'),
-    // Same default as `sdflow serve`, so both share the prompt-embedding cache.
-    cacheDir: path.resolve(values.cache ?? process.env.SDFLOW_CACHE ?? '.sdflow/cache'),
+    ...dataDirs({ models: values.models, output: values.out, cache: values.cache }),
     ...(device ? { device: device as Device } : {}),
     sets: values.set ?? [],
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../models/memory-source.ts';
+import { relativeError as relErr } from '../sdxl/testing/references.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { createSession } from './session.ts';
 
@@ -45,16 +46,6 @@ function attention(
         }
       }
   return out;
-}
-
-function relErr(a: Float32Array, ref: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += ((a[i] as number) - (ref[i] as number)) ** 2;
-    den += (ref[i] as number) ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 describe('mha', () => {

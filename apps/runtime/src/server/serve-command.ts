@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { dataDirs } from '../cli/data-dirs.ts';
 import { UsageError } from '../cli/exit-codes.ts';
 import { ServeConfigError, type ServeOptions, serve } from './serve.ts';
 
@@ -53,9 +54,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     host: values.host ?? '127.0.0.1',
     ...(port === undefined ? {} : { port }),
     ...(token === undefined ? {} : { token }),
-    modelsDir: path.resolve(values.models ?? env.SDFLOW_MODELS ?? 'models'),
-    outputDir: path.resolve(values.output ?? env.SDFLOW_OUTPUT ?? 'output'),
-    cacheDir: path.resolve(values.cache ?? env.SDFLOW_CACHE ?? '.sdflow/cache'),
+    ...dataDirs(values, env),
     ...(values.editor ? { editorDir: path.resolve(values.editor) } : {}),
     device: device as ServeOptions['device'],
     allowedOrigins: values['allow-origin'] ?? [],

@@ -4,21 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { tinyFixture } from '../../models/fixture-path.ts';
 import { SafetensorsFile } from '../../models/safetensors.ts';
 import { SafetensorsSource } from '../../models/weight-source.ts';
+import { relativeError as relErr } from '../../sdxl/testing/references.ts';
 import { createSession } from '../session.ts';
 import { buildClipText, clipTextOutputs } from './clip-text.ts';
 
 const refs = SafetensorsFile.open(join(tinyFixture, 'references/text_encoders.safetensors'));
-
-function relErr(a: Float32Array, ref: Float32Array): number {
-  expect(a.length).toBe(ref.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += ((a[i] as number) - (ref[i] as number)) ** 2;
-    den += (ref[i] as number) ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 async function encode(
   component: string,

@@ -1,31 +1,22 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors } from '../../backend/safetensors-io.ts';
 import { SyntheticSource } from '../../models/synthetic-weights.ts';
 import { SafetensorsSource } from '../../models/weight-source.ts';
 import { buildUnet } from './unet.ts';
 import { buildUnetStages, runUnetStages, type UnetStage } from './unet-stages.ts';
 import {
-  fixtureDir,
   otherUnetConfig,
   pseudoRandom,
   RecordingSource,
   readJson,
+  unetRef as ref,
   relativeError,
   runOnce,
   unetDir,
 } from './unet-test-support.ts';
 
 const config = readJson(path.join(unetDir, 'config.json'));
-const refFile = path.join(fixtureDir, 'references', 'unet.safetensors');
-const refs = decodeSafetensors(readFileSync(refFile), refFile);
-const ref = (key: string): Tensor => {
-  const t = refs.get(key);
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`reference ${key} missing`);
-  return { dims: t.dims, data: t.data };
-};
 
 /** A runner as a sequential-offload backend would use it: build, load, run, release, one stage at a time. */
 function recordingRunner(log: string[]) {

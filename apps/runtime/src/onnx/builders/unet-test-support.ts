@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type { WeightSource } from '../../models/weight-source.ts';
+import { readReferenceTensors, reference } from '../../sdxl/testing/references.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { createSession } from '../session.ts';
 
@@ -14,6 +15,13 @@ export const unetDir = path.join(fixtureDir, 'unet');
 
 export function readJson(file: string): unknown {
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+let unetRefs: ReturnType<typeof readReferenceTensors> | undefined;
+/** A float tensor of the fixture's UNet references (references/unet.safetensors), read on first use. */
+export function unetRef(key: string): Tensor {
+  unetRefs ??= readReferenceTensors('unet.safetensors');
+  return reference(unetRefs, key);
 }
 
 /** Counts every read() by name, delegating to another source. */

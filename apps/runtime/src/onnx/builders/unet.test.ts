@@ -1,33 +1,24 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeSafetensors } from '../../backend/safetensors-io.ts';
 import { SyntheticSource } from '../../models/synthetic-weights.ts';
 import { SafetensorsSource } from '../../models/weight-source.ts';
 import { buildUnet, UNET_INPUTS } from './unet.ts';
 import { parseUnetConfig } from './unet-config.ts';
 import { NO_FUSIONS } from './unet-fusions.ts';
 import {
-  fixtureDir,
   otherUnetConfig,
   pseudoRandom,
   RecordingSource,
   readJson,
+  unetRef as ref,
   relativeError,
   runOnce,
   unetDir,
 } from './unet-test-support.ts';
 
 const config = readJson(path.join(unetDir, 'config.json'));
-const refFile = path.join(fixtureDir, 'references', 'unet.safetensors');
-const refs = decodeSafetensors(readFileSync(refFile), refFile);
-const ref = (key: string): Tensor => {
-  const t = refs.get(key);
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`reference ${key} missing`);
-  return { dims: t.dims, data: t.data };
-};
 const feeds = (timestep: string): Record<string, Tensor> => ({
   sample: ref('sample'),
   timestep: ref(timestep),
