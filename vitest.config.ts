@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 // Three projects: fast unit tests beside the code, integration against a real runtime process, and browser e2e.
 export default defineConfig({
   test: {
+    setupFiles: ['test/setup/no-console.ts'],
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['nodes/src/**/*.test.ts', 'apps/runtime/src/**/*.test.ts', 'apps/editor/src/**/*.test.{ts,tsx}'],
@@ -12,6 +14,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
@@ -21,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],

@@ -60,8 +60,14 @@ function Editor() {
   const dirty = saved !== doc.workflow;
   const [seedModes, setSeedModes] = useState<Record<string, SeedMode>>(restored?.seedModes ?? {});
   useEffect(() => {
-    const t = setTimeout(() => writeAutosave({ workflow: doc.workflow, dirty, seedModes }), 300);
-    return () => clearTimeout(t);
+    const save = () => writeAutosave({ workflow: doc.workflow, dirty, seedModes });
+    const t = setTimeout(save, 300);
+    // A reload or closed tab inside the debounce window must not lose the last edit.
+    window.addEventListener('pagehide', save);
+    return () => {
+      clearTimeout(t);
+      window.removeEventListener('pagehide', save);
+    };
   }, [doc.workflow, dirty, seedModes]);
   useEffect(() => {
     document.title = `${dirty ? '• ' : ''}${doc.workflow.meta.name ?? 'untitled'} — sdflow`;
