@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigWorkflow } from './support/big-workflow.ts';
+import { browserMissing } from './support/browser.ts';
 import {
   byTestId,
   connect,
@@ -56,7 +57,7 @@ function typedEdges(
 
 let saved: { json: Record<string, unknown>; path: string };
 
-describe('editor e2e', () => {
+describe.skipIf(browserMissing)('editor e2e', () => {
   it('builds the base text-to-image workflow from an empty canvas by dragging and connecting; refuses a wrong edge', async () => {
     expect(await nodeIds(page)).toEqual([]);
     await dragFromPalette(page, 'loadModel', 40, 300);

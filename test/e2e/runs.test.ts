@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserMissing } from './support/browser.ts';
 import { byTestId, docCounts, galleryFiles, openDocument } from './support/editor-page.ts';
 import { connectionIs, type EditorSession, openEditorSession } from './support/editor-session.ts';
 import { startRuntime } from './support/runtime-process.ts';
@@ -46,7 +47,7 @@ async function outputPng(name: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-describe('runs from the editor', () => {
+describe.skipIf(browserMissing)('runs from the editor', () => {
   it('opens the example from the Examples menu, served by the runtime', async () => {
     await s.page.locator(byTestId('examples')).selectOption('text-to-image');
     await expect.poll(() => docCounts(s.page)).toEqual({ nodes: 6, edges: 8 });

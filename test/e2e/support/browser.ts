@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +7,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 // Debian's chromium driven by playwright-core: headless, offline, a fresh profile per test file.
 
 export const CHROMIUM = process.env.SDFLOW_CHROMIUM ?? '/usr/bin/chromium';
+
+// Without Debian's chromium a developer's `npm test` skips the browser tests; CI installs it and never skips.
+export const browserMissing = !existsSync(CHROMIUM) && !process.env.CI;
 
 export interface Browser {
   readonly context: BrowserContext;
