@@ -25,6 +25,10 @@ const COMMANDS: Record<string, Command> = {
   serve: async (argv) => (await import('./server/serve-command.ts')).serveCommand(argv),
   export: async (argv) => (await import('./cli/export-command.ts')).exportCommand(argv),
   bench: async (argv) => {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${(await import('./bench/bench-options.ts')).BENCH_USAGE}\n`);
+      return 0;
+    }
     // bench() returns its report; a workflow that errored makes the command fail.
     const { bench } = await import('./bench/bench.ts');
     const report = await bench(argv);
