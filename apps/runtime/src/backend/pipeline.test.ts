@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureDir, readReferenceTensors, reference, relativeError } from '../sdxl/testing/references.ts';
 import { createOnnxBackend } from './onnx-backend.ts';
+import { plainDecode } from './testing/test-backends.ts';
 
 // The full 4-step pipeline through the backend API reproduces diffusers' pipeline.safetensors (euler, cfg 5, 32x32).
 
@@ -48,17 +49,7 @@ async function run(latentsKey: string, negative: string | null) {
     signal,
   });
   expect(steps).toEqual([1, 2, 3, 4]);
-  const decoded = await backend.vaeDecode({
-    vae,
-    latent,
-    slicing: false,
-    tiling: false,
-    tileSize: 512,
-    tileOverlap: 64,
-    autoTiling: true,
-    onProgress: () => undefined,
-    signal,
-  });
+  const decoded = await plainDecode(backend, vae, latent, signal);
   return { latent, image: decoded.images };
 }
 

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { catalog } from '@sdflow/nodes/catalog.ts';
@@ -8,9 +8,10 @@ import { execute } from '../executor/execute.ts';
 import { OutputCache } from '../executor/output-cache.ts';
 import { txt2imgWorkflow } from '../executor/test/txt2img-workflow.ts';
 import { relativeError } from '../sdxl/testing/references.ts';
-import { createOnnxBackend, type OnnxBackend } from './onnx-backend.ts';
+import type { OnnxBackend } from './onnx-backend.ts';
 import { type PipelineRequest, runPipeline } from './testing/run-pipeline.ts';
 import { type FolderConfigs, type SdxlFamilySpec, sdxlFamilyConfigs } from './testing/sdxl-family-spec.ts';
+import { testBackends } from './testing/test-backends.ts';
 import { type WriteFolderOptions, writeDiffusersFolder } from './testing/write-diffusers-folder.ts';
 
 // SDXL-family models of other shapes, built from config.json + safetensors alone, run end to end through the backend.
@@ -92,17 +93,8 @@ const FOUR_LEVELS: SdxlFamilySpec = {
 
 const work = mkdtempSync(path.join(tmpdir(), 'sdflow-family-'));
 const modelsDir = path.join(work, 'models');
-const backends: OnnxBackend[] = [];
-function backend(): OnnxBackend {
-  const b = createOnnxBackend({
-    modelsDir,
-    outputDir: path.join(work, 'out'),
-    cacheDir: path.join(work, 'cache'),
-    threads: 1,
-  });
-  backends.push(b);
-  return b;
-}
+const backends = testBackends(work, modelsDir);
+const backend = (): OnnxBackend => backends.create();
 function write(id: string, spec: SdxlFamilySpec, opts?: WriteFolderOptions): FolderConfigs {
   const configs = sdxlFamilyConfigs(spec);
   writeDiffusersFolder(path.join(modelsDir, id), configs, opts);
@@ -116,10 +108,7 @@ beforeAll(() => {
   write('four-levels-sharded', FOUR_LEVELS, { unetShards: 3 });
   write('four-levels', FOUR_LEVELS);
 }, 60_000);
-afterAll(async () => {
-  for (const b of backends) await b.dispose();
-  rmSync(work, { recursive: true, force: true });
-}, 60_000);
+afterAll(() => backends.disposeAll(), 60_000);
 
 const finite = (d: Float32Array) => d.every(Number.isFinite);
 

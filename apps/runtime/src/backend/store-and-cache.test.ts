@@ -1,11 +1,12 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../sdxl/testing/references.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
-import { createOnnxBackend, type OnnxBackend } from './onnx-backend.ts';
+import type { OnnxBackend } from './onnx-backend.ts';
+import { plainDecode, testBackends } from './testing/test-backends.ts';
 
 // Model store counters: the embedding cache never loads text encoders on a hit (across restarts), and
 // model offload keeps fewer sessions resident than no offload.
@@ -14,21 +15,9 @@ const work = mkdtempSync(path.join(tmpdir(), 'sdflow-store-'));
 const modelsDir = path.dirname(fixtureDir);
 const modelId = path.basename(fixtureDir);
 const signal = new AbortController().signal;
-const backends: OnnxBackend[] = [];
-function backend(): OnnxBackend {
-  const b = createOnnxBackend({
-    modelsDir,
-    outputDir: path.join(work, 'out'),
-    cacheDir: path.join(work, 'cache'),
-    threads: 1,
-  });
-  backends.push(b);
-  return b;
-}
-afterAll(async () => {
-  for (const b of backends) await b.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const backends = testBackends(work, modelsDir);
+const backend = (): OnnxBackend => backends.create();
+afterAll(() => backends.disposeAll());
 
 const load = (b: OnnxBackend, mode: OffloadPolicy['mode']) =>
   b.loadModel({ model: modelId, precision: 'fp32', device: 'cpu', offload: { mode, budgetMiB: 0 } });
@@ -83,17 +72,7 @@ describe('offload policies', () => {
       signal,
     });
     const denoisePeak = b.store.stats().peakResident;
-    await b.vaeDecode({
-      vae,
-      latent,
-      slicing: false,
-      tiling: false,
-      tileSize: 512,
-      tileOverlap: 64,
-      autoTiling: true,
-      onProgress: () => undefined,
-      signal,
-    });
+    await plainDecode(b, vae, latent, signal);
     return { latent, residentDuringDenoise, denoisePeak, stats: b.store.stats() };
   }
 

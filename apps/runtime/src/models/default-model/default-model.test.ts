@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createOnnxBackend } from '../../backend/onnx-backend.ts';
+import { plainDecode } from '../../backend/testing/test-backends.ts';
 import { fixtureDir } from '../../sdxl/testing/references.ts';
 import { parseMerges } from '../../sdxl/tokenizer.ts';
 import { defaultClipVocab } from './clip-bpe-vocab.ts';
@@ -57,17 +58,7 @@ describe('built-in default model', () => {
       [1, 64, 64, 3],
       [1, 64, 64, 3],
     ]);
-    const image = await backend.vaeDecode({
-      vae,
-      latent,
-      slicing: false,
-      tiling: false,
-      tileSize: 512,
-      tileOverlap: 64,
-      autoTiling: true,
-      onProgress: () => undefined,
-      signal,
-    });
+    const image = await plainDecode(backend, vae, latent, signal);
     expect(image.images.dims).toEqual([1, 64, 64, 3]);
     expect(image.images.data.every((v) => v >= 0 && v <= 1)).toBe(true);
     // deterministic weights: the same request gives the same latents

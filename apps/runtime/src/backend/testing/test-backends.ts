@@ -1,0 +1,47 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Images, Latent, VaeHandle } from '@sdflow/nodes/values.ts';
+import { createOnnxBackend, type OnnxBackend } from '../onnx-backend.ts';
+
+// Test scaffolding shared by the backend's tests: backends over one work folder, and a plain VAE decode.
+
+/** Backends writing under `work` (out/, cache/); disposeAll() releases them all and removes `work`. */
+export function testBackends(work: string, modelsDir: string) {
+  const created: OnnxBackend[] = [];
+  return {
+    create(): OnnxBackend {
+      const b = createOnnxBackend({
+        modelsDir,
+        outputDir: path.join(work, 'out'),
+        cacheDir: path.join(work, 'cache'),
+        threads: 1,
+      });
+      created.push(b);
+      return b;
+    },
+    async disposeAll(): Promise<void> {
+      for (const b of created) await b.dispose();
+      rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One decode of the whole batch: no slicing, no tiling (auto tiling on, as the node's default). */
+export function plainDecode(
+  backend: OnnxBackend,
+  vae: VaeHandle,
+  latent: Latent,
+  signal: AbortSignal,
+): Promise<Images> {
+  return backend.vaeDecode({
+    vae,
+    latent,
+    slicing: false,
+    tiling: false,
+    tileSize: 512,
+    tileOverlap: 64,
+    autoTiling: true,
+    onProgress: () => undefined,
+    signal,
+  });
+}
