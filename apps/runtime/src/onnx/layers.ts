@@ -25,7 +25,16 @@ export function conv2d(
   return b.op1('Conv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad] });
 }
 
-/** torch.nn.GroupNorm over NC... input: per-group InstanceNormalization on [N, G, -1], then the per-channel affine. */
+/** A float32 constant, whatever the build's floatType (for maths that must stay fp32). */
+export function constF32(b: GraphBuilder, values: readonly number[], dims: readonly number[]): Value {
+  const flat = b.op1('Constant', [], { value_floats: { floats: [...values] } });
+  return dims.length === 1 && dims[0] === values.length ? flat : b.op1('Reshape', [flat, b.constInt64([...dims])]);
+}
+
+/**
+ * torch.nn.GroupNorm over NC... input: per-group InstanceNormalization on [N, G, -1], then the per-channel affine.
+ * fp32Stats keeps the statistics in float32 in an fp16 build (fp16 variance overflows on large activations).
+ */
 export function groupNorm(
   b: GraphBuilder,
   x: Value,
@@ -33,13 +42,16 @@ export function groupNorm(
   groups: number,
   channels: number,
   eps: number,
+  opts: { readonly fp32Stats?: boolean } = {},
 ): Value {
-  const shape = b.op1('Shape', [x]);
-  const grouped = b.op1('Reshape', [x, b.constInt64([0, groups, -1])]);
-  const ones = b.constFloat(new Array<number>(groups).fill(1), [groups]);
-  const zeros = b.constFloat(new Array<number>(groups).fill(0), [groups]);
+  const upcast = opts.fp32Stats === true && b.floatType === 'float16';
+  const stats = (values: number[]) => (upcast ? constF32(b, values, [groups]) : b.constFloat(values, [groups]));
+  const grouped = b.op1('Reshape', [upcast ? b.cast(x, 'float32') : x, b.constInt64([0, groups, -1])]);
+  const ones = stats(new Array<number>(groups).fill(1));
+  const zeros = stats(new Array<number>(groups).fill(0));
   const normed = b.op1('InstanceNormalization', [grouped, ones, zeros], { epsilon: eps });
-  const back = b.op1('Reshape', [normed, shape]);
+  let back = b.op1('Reshape', [normed, b.op1('Shape', [x])]);
+  if (upcast) back = b.cast(back, 'float16');
   const w = b.op1('Unsqueeze', [b.param(`${prefix}.weight`, [channels]), b.constInt64([1, 2])]);
   const bias = b.op1('Unsqueeze', [b.param(`${prefix}.bias`, [channels]), b.constInt64([1, 2])]);
   return b.op1('Add', [b.op1('Mul', [back, w]), bias]);

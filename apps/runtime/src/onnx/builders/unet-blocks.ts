@@ -1,6 +1,7 @@
 // UNet2DConditionModel building blocks as diffusers defines them (resnet.py, transformer_2d.py, attention.py,
 // downsampling.py, upsampling.py), all NCHW in the builder's floatType; weight names are the state-dict keys.
 import type { GraphBuilder, Value } from '../graph-builder.ts';
+import { groupNorm } from '../layers.ts';
 import type { Activation, ResnetArch, TransformerArch } from './unet-config.ts';
 import {
   biasSplitGelu,
@@ -79,41 +80,10 @@ export function normAct(
   }
   let input = nhwc ? g.op1('Transpose', [x], { perm: [0, 3, 1, 2] }) : x;
   if (add) input = g.op1('Add', [input, g.op1('Unsqueeze', [add, g.constInt64([2, 3])])]);
-  let y = groupNorm(g, input, prefix, groups, channels, eps);
+  // the one place the UNet emits plain-ONNX group norm; statistics stay fp32 in fp16 builds
+  let y = groupNorm(g, input, prefix, groups, channels, eps, { fp32Stats: true });
   if (act) y = activation(g, y, ctx.act);
   return nhwc ? g.op1('Transpose', [y], { perm: [0, 2, 3, 1] }) : y;
-}
-
-/** A float32 constant, whatever the build's floatType (for maths that must stay fp32). */
-export function constF32(g: GraphBuilder, values: readonly number[], dims: readonly number[]): Value {
-  const flat = g.op1('Constant', [], { value_floats: { floats: [...values] } });
-  return dims.length === 1 && dims[0] === values.length ? flat : g.op1('Reshape', [flat, g.constInt64([...dims])]);
-}
-
-/**
- * torch.nn.GroupNorm on NCHW: InstanceNormalization over [N, G, -1] (ORT's CPU EP runs it in fp32), then the
- * per-channel affine. Statistics are always computed in float32 (fp16 variance overflows on large activations).
- * The one place group norm is emitted, so a target can swap in com.microsoft.GroupNorm later.
- */
-export function groupNorm(
-  g: GraphBuilder,
-  x: Value,
-  prefix: string,
-  groups: number,
-  channels: number,
-  eps: number,
-): Value {
-  const half = g.floatType === 'float16';
-  const x32 = half ? g.cast(x, 'float32') : x;
-  const grouped = g.op1('Reshape', [x32, g.constInt64([0, groups, -1])]);
-  const ones = constF32(g, new Array<number>(groups).fill(1), [groups]);
-  const zeros = constF32(g, new Array<number>(groups).fill(0), [groups]);
-  const normed = g.op1('InstanceNormalization', [grouped, ones, zeros], { epsilon: eps });
-  let back = g.op1('Reshape', [normed, g.op1('Shape', [x])]);
-  if (half) back = g.cast(back, 'float16');
-  const w = g.op1('Unsqueeze', [g.param(`${prefix}.weight`, [channels]), g.constInt64([1, 2])]);
-  const b = g.op1('Unsqueeze', [g.param(`${prefix}.bias`, [channels]), g.constInt64([1, 2])]);
-  return g.op1('Add', [g.op1('Mul', [back, w]), b]);
 }
 
 export function activation(g: GraphBuilder, x: Value, act: Activation): Value {

@@ -1,7 +1,8 @@
 // The UNet's conditioning vector: Timesteps + TimestepEmbedding (time_embedding) plus SDXL's text_time
 // add_embedding over concat(text_embeds, Timesteps(time_ids)) (diffusers embeddings.py, unet_2d_condition.py).
 import type { GraphBuilder, Value } from '../graph-builder.ts';
-import { activation, constF32 } from './unet-blocks.ts';
+import { constF32 } from '../layers.ts';
+import { activation } from './unet-blocks.ts';
 import type { Activation, UnetArch } from './unet-config.ts';
 
 /**
