@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Conditioning } from '@sdflow/nodes/values.ts';
-import { decodeSafetensors, encodeSafetensors } from './safetensors-io.ts';
+import { encodeSafetensors } from '../models/safetensors.ts';
+import { decodeSafetensors } from './safetensors-io.ts';
 
 // Prompt embeddings on disk, keyed by prompt, negative prompt (null = zeroed) and the text encoders' weights.
 // Files survive restarts; a hit needs no text encoder.

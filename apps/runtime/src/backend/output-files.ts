@@ -2,8 +2,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
 import sharp from 'sharp';
+import { encodeSafetensors } from '../models/safetensors.ts';
 import { asciiJson, insertPngText } from './png-workflow.ts';
-import { decodeSafetensors, encodeSafetensors } from './safetensors-io.ts';
+import { decodeSafetensors } from './safetensors-io.ts';
 
 // Save Image / Save Latent / Load Latent: files live only in the output folder, names are checked.
 

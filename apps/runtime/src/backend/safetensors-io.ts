@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-// Small whole-file safetensors codec for latents and test references (model weights use the lazy reader in models/).
+// Small whole-file safetensors decoder for latents, the embedding cache and test references (model weights use the
+// lazy reader in models/; every writer uses models/safetensors.ts's encodeSafetensors).
 
 const HeaderEntry = z.object({
   dtype: z.string(),
@@ -53,37 +54,6 @@ export function decodeSafetensors(buf: Uint8Array, source: string): Map<string, 
     bytes.set(buf.subarray(base + begin, base + end));
     const data = dtype === 'F32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
     out.set(name, { dtype: dtype as 'F32' | 'I64', dims: shape, data });
-  }
-  return out;
-}
-
-/** Encodes float32 tensors (and string metadata) as a safetensors buffer. */
-export function encodeSafetensors(
-  tensors: Record<string, { dims: readonly number[]; data: Float32Array }>,
-  metadata?: Record<string, string>,
-): Uint8Array {
-  const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
-  let offset = 0;
-  const names = Object.keys(tensors);
-  for (const name of names) {
-    const t = tensors[name]!;
-    const bytes = t.data.length * 4;
-    header[name] = { dtype: 'F32', shape: [...t.dims], data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  // pad the header so tensor data starts 8-byte aligned
-  while ((8 + json.length) % 8 !== 0) json += ' ';
-  const headerBytes = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let at = 8 + headerBytes.length;
-  for (const name of names) {
-    const t = tensors[name]!;
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
   }
   return out;
 }

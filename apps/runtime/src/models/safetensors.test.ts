@@ -8,19 +8,14 @@ import { encodeSafetensors, SafetensorsFile } from './safetensors.ts';
 const dir = mkdtempSync(join(tmpdir(), 'sdflow-st-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A safetensors file with F16 and BF16 tensors written by hand (encodeSafetensors only writes F32/I64). */
+/** A safetensors file with the same values as F16 and BF16 tensors. */
 function halfFile(path: string, values: number[], shape = [values.length]): void {
   const f16 = f32ToF16(Float32Array.from(values));
   const bf16 = Uint16Array.from(new Uint32Array(Float32Array.from(values).buffer), (x) => x >>> 16);
-  const n = values.length * 2;
-  const header = JSON.stringify({
-    h: { dtype: 'F16', shape, data_offsets: [0, n] },
-    b: { dtype: 'BF16', shape, data_offsets: [n, 2 * n] },
-  });
-  const hb = Buffer.from(header.padEnd(Math.ceil(header.length / 8) * 8));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(hb.length));
-  writeFileSync(path, Buffer.concat([len, hb, Buffer.from(f16.buffer), Buffer.from(bf16.buffer)]));
+  writeFileSync(
+    path,
+    encodeSafetensors({ h: { dims: shape, data: f16, dtype: 'F16' }, b: { dims: shape, data: bf16, dtype: 'BF16' } }),
+  );
 }
 
 describe('SafetensorsFile', () => {

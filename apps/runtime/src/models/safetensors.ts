@@ -199,20 +199,23 @@ function scratchBytes(n: number): Uint8Array {
   return new Uint8Array(scratch, 0, n);
 }
 
-/** Writes a safetensors file (tests, export of small tensors). */
+/** A tensor to write: F32 or I64 by its array; a Uint16Array holds F16 or BF16 bits, as `dtype` says. */
+export type EncodableTensor =
+  | { readonly dims: readonly number[]; readonly data: Float32Array | BigInt64Array }
+  | { readonly dims: readonly number[]; readonly data: Uint16Array; readonly dtype: 'F16' | 'BF16' };
+
+/** Writes a safetensors file in memory: latents, the embedding cache, test files, small exports. */
 export function encodeSafetensors(
-  tensors: Record<string, { dims: readonly number[]; data: Float32Array | BigInt64Array }>,
+  tensors: Record<string, EncodableTensor>,
+  metadata?: Record<string, string>,
 ): Uint8Array {
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let off = 0;
   const parts: Uint8Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = {
-      dtype: t.data instanceof Float32Array ? 'F32' : 'I64',
-      shape: [...t.dims],
-      data_offsets: [off, off + bytes.length],
-    };
+    const dtype = 'dtype' in t ? t.dtype : t.data instanceof Float32Array ? 'F32' : 'I64';
+    header[name] = { dtype, shape: [...t.dims], data_offsets: [off, off + bytes.length] };
     parts.push(bytes);
     off += bytes.length;
   }

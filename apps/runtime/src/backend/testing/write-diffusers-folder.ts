@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { defaultClipVocab } from '../../models/default-model/clip-bpe-vocab.ts';
+import { type EncodableTensor, encodeSafetensors } from '../../models/safetensors.ts';
 import type { WeightSource } from '../../models/weight-source.ts';
 import { buildClipText } from '../../onnx/builders/clip-text.ts';
 import { buildTaesdDecoder } from '../../onnx/builders/taesd-decoder.ts';
@@ -115,26 +116,8 @@ const pad5 = (n: number) => String(n).padStart(5, '0');
 
 /** safetensors bytes: F32, or F16 when `half`. */
 export function encode(tensors: ReadonlyMap<string, RecordedTensor>, half: boolean): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  const parts: Uint8Array[] = [];
-  let off = 0;
-  for (const [name, t] of tensors) {
-    const data = half ? f32ToF16(t.data) : t.data;
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    header[name] = { dtype: half ? 'F16' : 'F32', shape: t.dims, data_offsets: [off, off + bytes.length] };
-    parts.push(bytes);
-    off += bytes.length;
-  }
-  let text = JSON.stringify(header);
-  while (text.length % 8 !== 0) text += ' ';
-  const head = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + head.length + off);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let at = 8 + head.length;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  const out: Record<string, EncodableTensor> = {};
+  for (const [name, t] of tensors)
+    out[name] = half ? { dims: t.dims, data: f32ToF16(t.data), dtype: 'F16' } : { dims: t.dims, data: t.data };
+  return encodeSafetensors(out, { format: 'pt' });
 }
