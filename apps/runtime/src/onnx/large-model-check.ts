@@ -4,6 +4,7 @@
 // Usage: npx tsx apps/runtime/src/onnx/large-model-check.ts [cpu|cuda|webgpu] [--fp16]
 import { readFileSync } from 'node:fs';
 import { SyntheticSource } from '../models/synthetic-weights.ts';
+import { relativeError } from '../sdxl/testing/references.ts';
 import { buildClipText } from './builders/clip-text.ts';
 import type { Precision } from './graph-builder.ts';
 import { createSession, type Device } from './session.ts';
@@ -39,21 +40,11 @@ async function runOnce(precision: Precision) {
   return out;
 }
 
-function rel(a: Float32Array, r: Float32Array): number {
-  let n = 0;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    n += ((a[i] as number) - (r[i] as number)) ** 2;
-    d += (r[i] as number) ** 2;
-  }
-  return Math.sqrt(n / d);
-}
-
 const fp32 = await runOnce('fp32');
 for (const [k, v] of Object.entries(fp32))
   if (!v.data.every(Number.isFinite)) throw new Error(`fp32 ${k} has non-finite values`);
 if (withFp16) {
   const fp16 = await runOnce('fp16');
   for (const [k, v] of Object.entries(fp32))
-    console.log(`  fp16 drift ${k}: ${rel(fp16[k]?.data as Float32Array, v.data).toExponential(2)}`);
+    console.log(`  fp16 drift ${k}: ${relativeError(fp16[k]?.data as Float32Array, v.data).toExponential(2)}`);
 }

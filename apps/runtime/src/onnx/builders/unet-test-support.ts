@@ -2,15 +2,13 @@
 // a second SDXL-family config (3 levels, other widths/heads/depths/groups, conv projections) for synthetic runs.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type { WeightSource } from '../../models/weight-source.ts';
-import { readReferenceTensors, reference } from '../../sdxl/testing/references.ts';
+import { fixtureDir, readReferenceTensors, reference } from '../../sdxl/testing/references.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { createSession } from '../session.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
-export const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/sdxl-tiny');
+export { fixtureDir, relativeError } from '../../sdxl/testing/references.ts';
 export const unetDir = path.join(fixtureDir, 'unet');
 
 export function readJson(file: string): unknown {
@@ -52,17 +50,6 @@ export async function runOnce(built: BuiltModel, feeds: Record<string, Tensor>):
   } finally {
     await s.release();
   }
-}
-
-/** ‖a − b‖ / ‖b‖ */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += ((a[i] as number) - (b[i] as number)) ** 2;
-    den += (b[i] as number) ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 /** Deterministic N(0,1)-ish values (sum of uniforms from a small LCG) for synthetic inputs. */
