@@ -10,34 +10,35 @@ export function dependenciesOf(workflow: Workflow, id: string): string[] {
   return [...new Set(Object.values(node.inputs).map((r) => r.node))];
 }
 
-/** The given nodes and everything they read from, transitively. */
-export function upstreamOf(workflow: Workflow, ids: Iterable<string>): Set<string> {
+/** The given nodes and everything reachable from them along `next`. */
+function reach(ids: Iterable<string>, next: (id: string) => Iterable<string>): Set<string> {
   const seen = new Set<string>();
   const stack = [...ids];
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    stack.push(...dependenciesOf(workflow, id));
+    stack.push(...next(id));
   }
   return seen;
+}
+
+/** The given nodes and everything they read from, transitively. */
+export function upstreamOf(workflow: Workflow, ids: Iterable<string>): Set<string> {
+  return reach(ids, (id) => dependenciesOf(workflow, id));
 }
 
 /** The given nodes and everything that reads from them, transitively (what a change invalidates). */
 export function downstreamOf(workflow: Workflow, ids: Iterable<string>): Set<string> {
   const readers = new Map<string, string[]>();
   for (const id of Object.keys(workflow.nodes)) {
-    for (const src of dependenciesOf(workflow, id)) readers.set(src, [...(readers.get(src) ?? []), id]);
+    for (const src of dependenciesOf(workflow, id)) {
+      const list = readers.get(src);
+      if (list) list.push(id);
+      else readers.set(src, [id]);
+    }
   }
-  const seen = new Set<string>();
-  const stack = [...ids];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...(readers.get(id) ?? []));
-  }
-  return seen;
+  return reach(ids, (id) => readers.get(id) ?? []);
 }
 
 /**
