@@ -29,6 +29,8 @@ export interface RunningState {
   nodes: string[];
   nodeStatus: Record<string, NodeStatus | 'running'>;
   progress?: { nodeId: string; value: number; max: number };
+  /** The worker's own progress when the interrupt was raised (shared memory, not events still in flight). */
+  interruptedAtStep?: number;
 }
 export interface EngineSnapshot {
   readonly running: RunningState | null;
@@ -47,7 +49,7 @@ const RESULTS_KEPT = 200;
 
 export class Engine {
   readonly #opts: EngineOptions;
-  readonly #flag = new Int32Array(new SharedArrayBuffer(4));
+  readonly #flag = new Int32Array(new SharedArrayBuffer(8));
   readonly #listeners = new Set<EngineListener>();
   readonly #queue: Job[] = [];
   readonly #results = new Map<string, RunResult>();
@@ -90,6 +92,7 @@ export class Engine {
     const cur = this.#current;
     if (cur && (runId === undefined || runId === cur.job.runId)) {
       Atomics.store(this.#flag, 0, cur.job.seq);
+      cur.state.interruptedAtStep = Atomics.load(this.#flag, 1);
       this.#post({ type: 'interrupt', seq: cur.job.seq });
       return true;
     }

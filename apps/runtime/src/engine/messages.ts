@@ -22,7 +22,8 @@ export interface WorkerInit {
   /** A catalog object (Record of node type id -> NodeType); default: @sdflow/nodes/catalog.ts `catalog`. */
   readonly catalog?: ModuleSpec;
   readonly cacheBytes?: number;
-  /** Int32Array[1] over it: the seq of the run to interrupt; read while kernels hold the thread. */
+  /** Int32Array[2] over it: [0] the seq of the run to interrupt, read while kernels hold the thread;
+   *  [1] the last progress value the worker emitted, stored before it reads [0]. */
   readonly interruptFlag: SharedArrayBuffer;
 }
 

@@ -64,8 +64,12 @@ async function run(msg: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
   if (!state) throw new Error('engine worker: run before init');
   const controller = new AbortController();
   current = { seq: msg.seq, controller };
+  const flag = state.flag;
+  Atomics.store(flag, 1, 0);
   checkInterrupt();
   const emit = (event: RunEvent): void => {
+    // Store before the check: an interrupt that reads progress p is then seen by step p + 1 at the latest.
+    if (event.type === 'nodeProgress') Atomics.store(flag, 1, event.value);
     checkInterrupt();
     post({ type: 'event', event });
   };

@@ -129,6 +129,9 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
       if (!interrupted && body.runId !== undefined) {
         throw new HttpError(404, 'unknownRun', `no queued or running run "${body.runId}" to interrupt`);
       }
+      // The worker's own step count: progress events still in flight would make `at` look earlier than it was.
+      const workerStep = ctx.service.engine.snapshot().running?.interruptedAtStep;
+      if (at && at.value !== undefined && workerStep !== undefined) at.value = Math.max(at.value, workerStep);
       sendJson(res, 200, { interrupted, ...(at ? { at } : {}) });
     },
   },

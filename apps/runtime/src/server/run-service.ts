@@ -3,7 +3,7 @@ import type { Problem } from '@sdflow/nodes/graph/problem.ts';
 import { validateWorkflow } from '@sdflow/nodes/graph/validate.ts';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
-import type { EngineEvent } from '../engine/engine.ts';
+import type { EngineEvent, EngineSnapshot } from '../engine/engine.ts';
 import type { PreviewEvent } from '../engine/messages.ts';
 import { RunTracker } from './run-tracker.ts';
 
@@ -14,6 +14,7 @@ export interface EngineLike {
   queue(workflow: Workflow, opts?: { targets?: readonly string[]; runId?: string }): string;
   interrupt(runId?: string): boolean;
   clearQueue(): string[];
+  snapshot(): EngineSnapshot;
   on(listener: (event: EngineEvent) => void): () => void;
   callBackend<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
   cacheStats(): Promise<unknown>;
