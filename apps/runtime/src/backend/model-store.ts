@@ -24,6 +24,15 @@ export interface ModelStoreStats {
   readonly resident: readonly string[];
   /** most sessions alive at once since the last resetPeak() */
   readonly peakResident: number;
+  /** per component: session creations and runs, with their wall times (a profile of where a run's time goes) */
+  readonly timing: Readonly<Record<string, ComponentTiming>>;
+}
+
+export interface ComponentTiming {
+  creates: number;
+  createMs: number;
+  runs: number;
+  runMs: number;
 }
 
 interface Entry {
@@ -38,6 +47,7 @@ export class ModelStore {
   private readonly live = new Map<string, Entry>();
   private readonly built = new Map<string, BuiltModel | OnnxPath>();
   private readonly created = new Map<string, number>();
+  private readonly timing = new Map<string, ComponentTiming>();
   private peak = 0;
   private clock = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -49,9 +59,13 @@ export class ModelStore {
     const entry = await this.serial(() => this.acquire(spec, policy));
     entry.users++;
     entry.lastUse = ++this.clock;
+    const t = this.timingOf(spec.component);
+    const start = performance.now();
     try {
       return await fn(await entry.session);
     } finally {
+      t.runs++;
+      t.runMs += performance.now() - start;
       entry.users--;
       if (policy.mode === 'sequential') await this.serial(() => this.release(spec.key));
     }
@@ -62,7 +76,17 @@ export class ModelStore {
       created: Object.fromEntries(this.created),
       resident: [...this.live.values()].map((e) => e.spec.component),
       peakResident: this.peak,
+      timing: Object.fromEntries([...this.timing].map(([k, v]) => [k, { ...v }])),
     };
+  }
+
+  private timingOf(component: string): ComponentTiming {
+    let t = this.timing.get(component);
+    if (!t) {
+      t = { creates: 0, createMs: 0, runs: 0, runMs: 0 };
+      this.timing.set(component, t);
+    }
+    return t;
   }
 
   resetPeak(): void {
@@ -99,6 +123,7 @@ export class ModelStore {
     const bytes =
       'model' in built ? built.model.byteLength + built.externalData.reduce((a, f) => a + f.data.byteLength, 0) : 0;
     if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
+    const start = performance.now();
     const session = createSession(built, { device: spec.device, threads: this.opts.threads, label: spec.component });
     const entry: Entry = { spec, session, bytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
@@ -109,6 +134,9 @@ export class ModelStore {
       throw e;
     }
     this.created.set(spec.component, (this.created.get(spec.component) ?? 0) + 1);
+    const t = this.timingOf(spec.component);
+    t.creates++;
+    t.createMs += performance.now() - start;
     this.peak = Math.max(this.peak, this.live.size);
     return entry;
   }

@@ -26,7 +26,7 @@ import { exactTiledDecode } from './exact-tiled-decode.ts';
 import { decodedToImages, unscaleLatents } from './image-convert.ts';
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
-import { ModelStore } from './model-store.ts';
+import { ModelStore, type ModelStoreStats } from './model-store.ts';
 import { OutputFiles } from './output-files.ts';
 import { planTiledDecoder, type TiledDecoderPlan } from './tiled-vae-graphs.ts';
 import { decodeLatents } from './vae-decode.ts';
@@ -49,6 +49,8 @@ export interface OnnxBackendOptions {
 export interface OnnxBackend extends SdxlBackend {
   /** sessions, counters and offload; tests read store.stats() */
   readonly store: ModelStore;
+  /** store.stats(), as a method the engine can call across the worker boundary (`sdflow bench` reads timings) */
+  storeStats(): ModelStoreStats;
   /** releases every session */
   dispose(): Promise<void>;
 }
@@ -152,6 +154,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
 
   return {
     store,
+    storeStats: () => store.stats(),
 
     async loadModel(req) {
       const model = resolver.model(req.model);

@@ -4,12 +4,23 @@ import { z } from 'zod';
 
 export const NodeTiming = z.object({ type: z.string(), ms: z.number(), cached: z.boolean() });
 
+/** Per model component during one run: session creations and runs (ONNX Runtime calls) with their wall times. */
+export const ComponentTiming = z.object({
+  creates: z.number(),
+  createMs: z.number(),
+  runs: z.number(),
+  runMs: z.number(),
+});
+export type ComponentTiming = z.infer<typeof ComponentTiming>;
+
 export const RunMeasure = z.object({
   /** Wall time of the whole run, as the executor measured it. */
   wallMs: z.number(),
   /** Wall time less output nodes (PNG encoding and writing): images in memory, what diffusers' pipe() returns. */
   pipelineMs: z.number(),
   nodes: z.record(z.string(), NodeTiming),
+  /** Where the time inside the nodes went (backends that report it): e.g. unet runs vs the denoise node's wall. */
+  components: z.record(z.string(), ComponentTiming).optional(),
   /** Peak GPU memory of the process from the driver (cuda runs only). */
   gpuPeakBytes: z.number().optional(),
   gpuSource: z.string().optional(),
@@ -31,6 +42,8 @@ export const WorkflowBench = z.object({
       pipelineMs: z.number(),
       nodes: z.record(z.string(), z.number()),
       unetStepMs: z.number().optional(),
+      /** Median ms per ONNX Runtime call, per component (a UNet call is one step's forward). */
+      componentRunMs: z.record(z.string(), z.number()).optional(),
       gpuPeakBytes: z.number().optional(),
       rssPeakBytes: z.number(),
     })
@@ -65,11 +78,20 @@ export function summarize(runs: readonly RunMeasure[], steps: Record<string, num
       ? denoise.reduce((a, [id]) => a + (nodes[id] ?? 0), 0) / denoise.reduce((a, [, n]) => a + n, 0)
       : undefined;
   const gpu = runs.map((r) => r.gpuPeakBytes).filter((x): x is number => x !== undefined);
+  const componentRunMs: Record<string, number> = {};
+  for (const name of Object.keys(runs[0]?.components ?? {})) {
+    const per = runs.flatMap((r) => {
+      const c = r.components?.[name];
+      return c && c.runs > 0 ? [c.runMs / c.runs] : [];
+    });
+    if (per.length > 0) componentRunMs[name] = median(per);
+  }
   return {
     wallMs: median(runs.map((r) => r.wallMs)),
     pipelineMs: median(runs.map((r) => r.pipelineMs)),
     nodes,
     ...(unetStepMs === undefined ? {} : { unetStepMs }),
+    ...(Object.keys(componentRunMs).length > 0 ? { componentRunMs } : {}),
     ...(gpu.length > 0 ? { gpuPeakBytes: Math.max(...gpu) } : {}),
     rssPeakBytes: Math.max(...runs.map((r) => r.rssPeakBytes)),
   };
@@ -110,6 +132,17 @@ export function formatReport(report: BenchReport): string {
       ms.toFixed(1),
     ]);
     parts.push(`${w.name}: median ms per node\n${table([['  node', 'ms'], ...nodeRows])}`);
+    const calls = Object.entries(w.median.componentRunMs ?? {});
+    if (calls.length > 0) {
+      const callRows = calls.map(([name, ms]) => [
+        `  ${name}`,
+        String(w.runs[0]?.components?.[name]?.runs ?? '?'),
+        ms.toFixed(1),
+      ]);
+      parts.push(
+        `${w.name}: ONNX Runtime calls per component\n${table([['  component', 'calls', 'ms per call'], ...callRows])}`,
+      );
+    }
   }
   return parts.join('\n\n');
 }

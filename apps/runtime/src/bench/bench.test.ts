@@ -47,6 +47,14 @@ describe('sdflow bench on CPU', () => {
     expect(w.median!.unetStepMs).toBeCloseTo(w.median!.nodes.denoise! / 2, 6);
     // the output cache is cleared before each run: every node really runs
     for (const r of w.runs) for (const n of Object.values(r.nodes)) expect(n.cached).toBe(false);
+    // per-component ONNX Runtime calls: one UNet call per step (no CFG batch split), inside the denoise node's time
+    for (const r of w.runs) {
+      expect(r.components?.unet).toMatchObject({ runs: 2, creates: 0 });
+      expect(r.components!.unet!.runMs).toBeLessThanOrEqual(r.nodes.denoise!.ms);
+      expect(r.components?.vae_decoder?.runs).toBe(1);
+    }
+    expect(w.median!.componentRunMs!.unet).toBeGreaterThan(0);
+    expect(printed).toMatch(/unet\s+2\s+\d+\.\d/);
     expect(BenchReport.parse(JSON.parse(readFileSync(json, 'utf8'))).workflows).toHaveLength(1);
     expect(printed).toContain('03-fp16-fused-attention');
     expect(printed).toMatch(/denoise \(unetDenoise\)/);

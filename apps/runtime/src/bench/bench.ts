@@ -10,7 +10,14 @@ import type { ModuleSpec } from '../engine/messages.ts';
 import type { RunResult } from '../executor/execute.ts';
 import { type BenchBackendOptions, catalogSpec, defaultBackendSpec } from './bench-backend.ts';
 import { type BenchOptions, parseBenchArgs } from './bench-options.ts';
-import { type BenchReport, formatReport, type RunMeasure, summarize, type WorkflowBench } from './bench-report.ts';
+import {
+  type BenchReport,
+  type ComponentTiming,
+  formatReport,
+  type RunMeasure,
+  summarize,
+  type WorkflowBench,
+} from './bench-report.ts';
 import {
   gpuDescription,
   type MemoryMonitor,
@@ -96,9 +103,12 @@ async function benchWorkflow(
     for (let i = 0; i < opts.runs; i++) {
       rss.reset();
       vram?.reset();
+      const before = await componentTimings(engine);
       const r = await runOnce(engine, workflow);
       const g = vram?.peak();
-      result.runs.push(measure(r, workflow, rss.peak().peakBytes, g && { bytes: g.peakBytes, source: g.source }));
+      const m = measure(r, workflow, rss.peak().peakBytes, g && { bytes: g.peakBytes, source: g.source });
+      const after = await componentTimings(engine);
+      result.runs.push(after ? { ...m, components: timingDelta(before ?? {}, after) } : m);
     }
     result.median = summarize(result.runs, result.steps);
   } catch (err) {
@@ -117,6 +127,34 @@ async function runOnce(engine: Engine, workflow: Workflow): Promise<RunResult> {
   if (r.status !== 'finished')
     throw new Error(`run ${r.status}${r.nodeId ? ` at node ${r.nodeId}` : ''}: ${r.error ?? ''}`);
   return r;
+}
+
+/** The backend's per-component timings (the ONNX backend's model store), or undefined for backends without. */
+async function componentTimings(engine: Engine): Promise<Record<string, ComponentTiming> | undefined> {
+  try {
+    const stats = await engine.callBackend<{ timing?: Record<string, ComponentTiming> }>('storeStats');
+    return stats.timing;
+  } catch {
+    return undefined;
+  }
+}
+
+function timingDelta(
+  before: Record<string, ComponentTiming>,
+  after: Record<string, ComponentTiming>,
+): Record<string, ComponentTiming> {
+  const out: Record<string, ComponentTiming> = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? { creates: 0, createMs: 0, runs: 0, runMs: 0 };
+    if (a.runs === b.runs && a.creates === b.creates) continue;
+    out[name] = {
+      creates: a.creates - b.creates,
+      createMs: a.createMs - b.createMs,
+      runs: a.runs - b.runs,
+      runMs: a.runMs - b.runMs,
+    };
+  }
+  return out;
 }
 
 function measure(

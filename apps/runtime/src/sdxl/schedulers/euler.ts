@@ -45,7 +45,10 @@ export class EulerScheduler implements Scheduler {
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {
     const s = this.sigmas[stepIndex]!;
     const denom = f(Math.sqrt(f(f(s * s) + 1)));
-    return sample.map((x) => f(x / denom));
+    // a plain loop: TypedArray.map with a closure is several times slower over 1024x1024 batch latents
+    const out = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) out[i] = sample[i]! / denom;
+    return out;
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, generator: TorchGenerator): StepOutput {
@@ -65,8 +68,8 @@ export class EulerScheduler implements Scheduler {
     if (!this.ancestral) {
       const dt = f(sigmaNext - sigma);
       for (let i = 0; i < n; i++) {
-        const derivative = f(f(sample[i]! - pred[i]!) / sigma);
-        prev[i] = f(sample[i]! + f(derivative * dt));
+        const x = sample[i]!;
+        prev[i] = x + f(f(f(x - pred[i]!) / sigma) * dt);
       }
       return { prevSample: prev, predOriginalSample: pred };
     }
