@@ -75,3 +75,32 @@ describe('session feeds', () => {
     expect(Array.from(y?.data ?? [])).toEqual([3.5, -2.5]);
   });
 });
+
+describe('SDFLOW_ORT_OPTIONS', () => {
+  const build = () => {
+    const b = new GraphBuilder({ name: 'env', precision: 'fp32', weights: new MemorySource({}) });
+    const x = b.inputFloat('x', [1, 2]);
+    b.outputFloat(b.op1('Relu', [x]), 'y', [1, 2]);
+    return b.build();
+  };
+
+  it('merges session options from the environment, and names the variable when it is not a JSON object', async () => {
+    const saved = process.env.SDFLOW_ORT_OPTIONS;
+    try {
+      process.env.SDFLOW_ORT_OPTIONS = '{"enableMemPattern": false, "executionMode": "sequential"}';
+      const s = await createSession(build(), { device: 'cpu' });
+      const { y } = await s.run({ x: { dims: [1, 2], data: Float32Array.from([-1, 2]) } });
+      await s.release();
+      expect(Array.from(y?.data ?? [])).toEqual([0, 2]);
+      process.env.SDFLOW_ORT_OPTIONS = '{"executionMode": "sideways"}';
+      await expect(createSession(build(), { device: 'cpu' })).rejects.toThrow(/executionMode/);
+      process.env.SDFLOW_ORT_OPTIONS = '[1]';
+      await expect(createSession(build(), { device: 'cpu' })).rejects.toThrow(
+        /SDFLOW_ORT_OPTIONS must be a JSON object/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.SDFLOW_ORT_OPTIONS;
+      else process.env.SDFLOW_ORT_OPTIONS = saved;
+    }
+  });
+});

@@ -58,6 +58,7 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
     options.enableProfiling = true;
     options.profileFilePrefix = opts.profilePrefix;
   }
+  Object.assign(options, envOptions());
   let s: ort.InferenceSession;
   try {
     s =
@@ -91,6 +92,19 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
     },
     release: () => s.release(),
   };
+}
+
+/** SDFLOW_ORT_OPTIONS: JSON merged into every session's options, for GPU experiments (enableMemPattern, ...). */
+function envOptions(): Partial<ort.InferenceSession.SessionOptions> {
+  const raw = process.env.SDFLOW_ORT_OPTIONS;
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // reported below
+  }
+  throw new Error(`SDFLOW_ORT_OPTIONS must be a JSON object of ONNX Runtime session options, got: ${raw}`);
 }
 
 /** "a.b.c": v -> { a: { b: { c: v } } }, the shape onnxruntime-node's `extra` option takes. */
