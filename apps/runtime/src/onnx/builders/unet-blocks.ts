@@ -4,6 +4,8 @@ import type { GraphBuilder, Value } from '../graph-builder.ts';
 import { groupNorm } from '../layers.ts';
 import type { Activation, ResnetArch, TransformerArch } from './unet-config.ts';
 import {
+  biasAdd,
+  biasAddFits,
   biasSplitGelu,
   biasSplitGeluFits,
   fusedGroupNormFits,
@@ -114,10 +116,10 @@ export function resnetBlock(ctx: UnetBlockContext, x: Value, tembAct: Value, r: 
 
 /** Transformer2DModel on continuous input: GroupNorm, proj_in, BasicTransformerBlocks, proj_out, residual. */
 export function transformer2d(ctx: UnetBlockContext, x: Value, ehs: Value, t: TransformerArch): Value {
-  const { g } = ctx;
+  const { g, fuse } = ctx;
   const C = t.channels;
   const inner = t.heads * t.headDim;
-  const nhwc = ctx.fuse.layout === 'nhwc';
+  const nhwc = fuse.layout === 'nhwc';
   const normed = normAct(ctx, x, `${t.prefix}.norm`, C, TRANSFORMER_NORM_EPS, false);
   // [B, C, H, W] -> [B, HW, C]; channels-last is already token-major, so only a reshape
   const toTokens = (v: Value, ch: number) => {
@@ -126,43 +128,79 @@ export function transformer2d(ctx: UnetBlockContext, x: Value, ehs: Value, t: Tr
   };
   const fromTokens = (v: Value, like: Value) =>
     g.op1('Reshape', [nhwc ? v : g.op1('Transpose', [v], { perm: [0, 2, 1] }), g.op1('Shape', [like])]);
-  let h: Value;
+  let h: Residual;
   let projected: Value | undefined;
   if (ctx.useLinearProjection) {
-    h = g.linear(toTokens(normed, C), `${t.prefix}.proj_in`, C, inner);
+    h = { sum: g.linear(toTokens(normed, C), `${t.prefix}.proj_in`, C, inner) };
   } else {
     projected = conv(ctx, normed, `${t.prefix}.proj_in`, C, inner, 1, 1, [0, 0, 0, 0]);
-    h = toTokens(projected, inner);
+    h = { sum: toTokens(projected, inner) };
   }
   for (let i = 0; i < t.depth; i++) h = basicTransformerBlock(ctx, h, ehs, `${t.prefix}.transformer_blocks.${i}`, t);
-  let out: Value;
-  if (ctx.useLinearProjection) {
-    out = fromTokens(g.linear(h, `${t.prefix}.proj_out`, inner, C), x);
-  } else {
-    out = conv(ctx, fromTokens(h, projected as Value), `${t.prefix}.proj_out`, inner, C, 1, 1, [0, 0, 0, 0]);
+  const hidden = settle(ctx, h, inner);
+  if (!ctx.useLinearProjection) {
+    const out = conv(ctx, fromTokens(hidden, projected as Value), `${t.prefix}.proj_out`, inner, C, 1, 1, [0, 0, 0, 0]);
+    return g.op1('Add', [out, x]);
   }
-  return g.op1('Add', [out, x]);
+  if (nhwc && fuse.biasAdd && biasAddFits(C)) {
+    // proj_out's bias + the outer residual in one pass; x's token view is a free reshape in NHWC
+    const y = g.linear(hidden, `${t.prefix}.proj_out`, inner, C, false);
+    const skip = g.op1('Reshape', [x, g.constInt64([0, -1, C])]);
+    return fromTokens(biasAdd(g, y, `${t.prefix}.proj_out.bias`, skip, C), x);
+  }
+  return g.op1('Add', [fromTokens(g.linear(hidden, `${t.prefix}.proj_out`, inner, C), x), x]);
+}
+
+/**
+ * The transformer's token stream between blocks: a value, or one still owing a feed-forward's net.2 bias and
+ * residual add (out + bias + skip), left open so the next block's norm1 or a BiasAdd can take them in one kernel.
+ */
+type Residual = { sum: Value } | { out: Value; bias: string; skip: Value };
+
+/** Closes an open residual: com.microsoft.BiasAdd where the build asks for it and the width fits, else two Adds. */
+function settle(ctx: UnetBlockContext, r: Residual, dim: number): Value {
+  const { g } = ctx;
+  if ('sum' in r) return r.sum;
+  if (ctx.fuse.biasAdd && biasAddFits(dim)) return biasAdd(g, r.out, r.bias, r.skip, dim);
+  return g.op1('Add', [g.op1('Add', [r.out, g.param(r.bias, [dim])]), r.skip]);
 }
 
 /** BasicTransformerBlock (layer_norm): self-attention, cross-attention, GEGLU feed-forward, each pre-norm + residual. */
-function basicTransformerBlock(ctx: UnetBlockContext, x: Value, ehs: Value, prefix: string, t: TransformerArch): Value {
-  const { g } = ctx;
+function basicTransformerBlock(
+  ctx: UnetBlockContext,
+  input: Residual,
+  ehs: Value,
+  prefix: string,
+  t: TransformerArch,
+): Residual {
+  const { g, fuse } = ctx;
   const dim = t.heads * t.headDim;
-  const n1 = g.layerNorm(x, `${prefix}.norm1`, dim, LAYER_NORM_EPS);
-  const packed = ctx.fuse.packedQkv;
-  if (ctx.fuse.skipLayerNorm) {
+  const packed = fuse.packedQkv;
+  let x: Value;
+  let n1: Value;
+  if (!('sum' in input) && fuse.ffSkipLayerNorm) {
+    // the previous block's feed-forward bias + residual add + this norm1 in one kernel
+    [n1, x] = skipLayerNorm(g, input.out, input.skip, `${prefix}.norm1`, input.bias, dim);
+  } else {
+    x = settle(ctx, input, dim);
+    n1 = g.layerNorm(x, `${prefix}.norm1`, dim, LAYER_NORM_EPS);
+  }
+  let h: Value;
+  let n3: Value;
+  if (fuse.skipLayerNorm) {
     // to_out's bias + residual add + the next LayerNorm in one kernel; its sum output is the next residual
     const a1 = attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed, false);
     const [n2, h1] = skipLayerNorm(g, a1, x, `${prefix}.norm2`, `${prefix}.attn1.to_out.0.bias`, dim);
     const a2 = attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed, false);
-    const [n3, h2] = skipLayerNorm(g, a2, h1, `${prefix}.norm3`, `${prefix}.attn2.to_out.0.bias`, dim);
-    return g.op1('Add', [geglu(g, n3, `${prefix}.ff`, dim, ctx.fuse.biasSplitGelu), h2]);
+    [n3, h] = skipLayerNorm(g, a2, h1, `${prefix}.norm3`, `${prefix}.attn2.to_out.0.bias`, dim);
+  } else {
+    h = g.op1('Add', [attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed), x]);
+    const n2 = g.layerNorm(h, `${prefix}.norm2`, dim, LAYER_NORM_EPS);
+    h = g.op1('Add', [attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed), h]);
+    n3 = g.layerNorm(h, `${prefix}.norm3`, dim, LAYER_NORM_EPS);
   }
-  let h = g.op1('Add', [attention(g, n1, n1, `${prefix}.attn1`, dim, dim, t.heads, packed), x]);
-  const n2 = g.layerNorm(h, `${prefix}.norm2`, dim, LAYER_NORM_EPS);
-  h = g.op1('Add', [attention(g, n2, ehs, `${prefix}.attn2`, dim, t.crossDim, t.heads, packed), h]);
-  const n3 = g.layerNorm(h, `${prefix}.norm3`, dim, LAYER_NORM_EPS);
-  return g.op1('Add', [geglu(g, n3, `${prefix}.ff`, dim, ctx.fuse.biasSplitGelu), h]);
+  // net.2's bias and the residual add are left to whatever follows (settle, or the next block's norm1)
+  return { out: geglu(g, n3, `${prefix}.ff`, dim, fuse.biasSplitGelu), bias: `${prefix}.ff.net.2.bias`, skip: h };
 }
 
 /** com.microsoft.SkipLayerNormalization: [LayerNorm(x + skip + bias), x + skip + bias]. */
@@ -210,18 +248,18 @@ function attention(
   return g.linear(g.mha(q, k, v, heads), `${prefix}.to_out.0`, dim, dim, outBias);
 }
 
-/** FeedForward(activation_fn="geglu", mult=4): proj -> value * gelu(gate) -> net.2. */
+/** FeedForward(activation_fn="geglu", mult=4): proj -> value * gelu(gate) -> net.2, without net.2's bias. */
 function geglu(g: GraphBuilder, x: Value, prefix: string, dim: number, fused: boolean): Value {
   const inner = dim * 4;
   if (fused && biasSplitGeluFits(inner * 2)) {
-    return g.linear(biasSplitGelu(g, x, `${prefix}.net.0.proj`, dim, inner), `${prefix}.net.2`, inner, dim);
+    return g.linear(biasSplitGelu(g, x, `${prefix}.net.0.proj`, dim, inner), `${prefix}.net.2`, inner, dim, false);
   }
   const proj = g.linear(x, `${prefix}.net.0.proj`, dim, inner * 2);
   const [value, gate] = g.op('Split', [proj, g.constInt64([inner, inner])], { axis: -1 }, { outputs: 2 }) as [
     Value,
     Value,
   ];
-  return g.linear(g.op1('Mul', [value, g.gelu(gate)]), `${prefix}.net.2`, inner, dim);
+  return g.linear(g.op1('Mul', [value, g.gelu(gate)]), `${prefix}.net.2`, inner, dim, false);
 }
 
 /** Downsample2D(use_conv): 3x3 stride-2 conv; padding 0 means diffusers' (0, 1, 0, 1) zero pad first. */

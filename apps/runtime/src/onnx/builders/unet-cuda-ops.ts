@@ -109,3 +109,13 @@ export function biasSplitGelu(g: GraphBuilder, x: Value, prefix: string, dim: nu
   const proj = g.linear(x, prefix, dim, inner * 2, false);
   return g.op1('BiasSplitGelu', [proj, g.param(`${prefix}.bias`, [inner * 2])], {}, MS);
 }
+
+/** Widths com.microsoft.BiasAdd's CUDA kernel accepts (its input's last axis; SDXL's transformers are 640 and 1280). */
+export function biasAddFits(channels: number): boolean {
+  return channels === 320 || channels === 640 || channels === 1280;
+}
+
+/** com.microsoft.BiasAdd: x + bias + skip in one pass; x and skip both [B, S, C], bias `${bias}` [C]. */
+export function biasAdd(g: GraphBuilder, x: Value, bias: string, skip: Value, channels: number): Value {
+  return g.op1('BiasAdd', [x, g.param(bias, [channels]), skip], {}, MS);
+}

@@ -15,6 +15,13 @@ export interface UnetFusions {
   packedQkv: boolean;
   /** com.microsoft.SkipLayerNormalization: attention to_out bias + residual + norm2 / norm3 in one kernel. */
   skipLayerNorm: boolean;
+  /** SkipLayerNormalization again: the feed-forward's net.2 bias + residual + the next block's norm1. */
+  ffSkipLayerNorm: boolean;
+  /**
+   * com.microsoft.BiasAdd (x + bias + skip, widths 320 / 640 / 1280 only): a feed-forward's net.2 bias + residual
+   * where no norm1 follows, and (NHWC, linear projections) proj_out's bias + the transformer's outer residual.
+   */
+  biasAdd: boolean;
 }
 
 export const NO_FUSIONS: Readonly<UnetFusions> = {
@@ -24,6 +31,8 @@ export const NO_FUSIONS: Readonly<UnetFusions> = {
   biasSplitGelu: false,
   packedQkv: false,
   skipLayerNorm: false,
+  ffSkipLayerNorm: false,
+  biasAdd: false,
 };
 
 /** The CUDA defaults (see BENCHMARKS.md for the per-option measurements behind them). */
@@ -36,7 +45,23 @@ export const DEFAULT_CUDA_FUSIONS: Readonly<UnetFusions> = {
   packedQkv: false,
   // measured -5.8% per step on an H100 (141.2 -> 133.0 ms)
   skipLayerNorm: true,
+  // the same kernel and the same saving (one bias + residual pass per block): on until measured otherwise
+  ffSkipLayerNorm: true,
+  // one pass instead of two per remaining bias + residual: on until measured otherwise
+  biasAdd: true,
 };
+
+const SWITCHES = [
+  'groupNorm',
+  'skipGroupNorm',
+  'biasSplitGelu',
+  'packedQkv',
+  'skipLayerNorm',
+  'ffSkipLayerNorm',
+  'biasAdd',
+] as const satisfies readonly (keyof UnetFusions)[];
+type Switch = (typeof SWITCHES)[number];
+const isSwitch = (key: string): key is Switch => (SWITCHES as readonly string[]).includes(key);
 
 /** Fusions for a build: none off CUDA; on CUDA the defaults overridden by `requested`; NHWC implies groupNorm. */
 export function resolveFusions(target: Target | undefined, requested?: Partial<UnetFusions>): UnetFusions {
@@ -59,18 +84,11 @@ export function parseFusions(spec: string): Partial<UnetFusions> {
     if (key === 'layout') {
       if (raw !== 'nchw' && raw !== 'nhwc') throw new Error(`fusions: layout must be nchw or nhwc, got '${raw}'`);
       out.layout = raw;
-    } else if (
-      key === 'groupNorm' ||
-      key === 'skipGroupNorm' ||
-      key === 'biasSplitGelu' ||
-      key === 'packedQkv' ||
-      key === 'skipLayerNorm'
-    ) {
+    } else if (key !== undefined && isSwitch(key)) {
+      if (!['0', '1', 'true', 'false'].includes(raw)) throw new Error(`fusions: ${key} must be 0 or 1, got '${raw}'`);
       out[key] = raw === '1' || raw === 'true';
     } else {
-      throw new Error(
-        `fusions: unknown option '${key}' (layout, groupNorm, skipGroupNorm, biasSplitGelu, packedQkv, skipLayerNorm)`,
-      );
+      throw new Error(`fusions: unknown option '${key}' (layout, ${SWITCHES.join(', ')})`);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 // UNet step micro-benchmark: one UNet forward per "step" at a fixed batch (4 images x CFG = 8), per fusion variant
 // (unet-fusions.ts), with the achieved TFLOP/s, the process's peak GPU memory (nvidia-smi) and each variant's
 // output against the first variant's; plus the card's fp16 MatMul rate. Used on the GPU machine (BENCHMARKS.md):
-//   node unet-step-bench.mjs --device cuda --variants 'base:none;all:' --out $OUT
+//   node unet-step-bench.mjs --device cuda --variants 'base:none;all:;no-biasadd:biasAdd=0' --out $OUT
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,11 +19,13 @@ import { SyntheticSource } from '../../models/synthetic-weights.ts';
 import { GraphBuilder, type Precision } from '../graph-builder.ts';
 import { createSession, type Device, type Feed } from '../session.ts';
 import { buildUnet, textEmbedsDim, unetArch } from './unet.ts';
-import { parseFusions, resolveFusions } from './unet-fusions.ts';
+import { parseFusions, resolveFusions, type UnetFusions } from './unet-fusions.ts';
 
 interface Variant {
   name: string;
   spec: string;
+  /** Parsed when the command line is read, so a misspelt option fails before anything runs. */
+  requested: Partial<UnetFusions>;
   profile: boolean;
   /** ORT session config entries after a '|' in the variant: 'name:spec|session.x=1'. */
   config?: Record<string, string>;
@@ -142,7 +144,7 @@ export async function unetStepBench(argv: string[]): Promise<void> {
       const config = cfg
         ? Object.fromEntries(cfg.split(',').map((kv) => kv.split('=') as [string, string]))
         : undefined;
-      return { name: profile ? rawName.slice(0, -5) : rawName, spec, profile, config };
+      return { name: profile ? rawName.slice(0, -5) : rawName, spec, requested: parseFusions(spec), profile, config };
     });
   const gpu = device === 'cuda' && nvidiaSmiAvailable();
   const card = gpu ? gpuDescription() : 'cpu';
@@ -182,7 +184,7 @@ export async function unetStepBench(argv: string[]): Promise<void> {
   let reference: Tensor | undefined;
   const monitor: MemoryMonitor = gpu ? nvidiaSmiMonitor(50) : rssMonitor(50);
   for (const v of variants) {
-    const fusions = resolveFusions(device === 'cuda' ? 'cuda' : 'cpu', parseFusions(v.spec));
+    const fusions = resolveFusions(device === 'cuda' ? 'cuda' : 'cpu', v.requested);
     const r: VariantResult = {
       name: v.name,
       fusions,

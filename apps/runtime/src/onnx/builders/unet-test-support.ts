@@ -85,3 +85,44 @@ export const otherUnetConfig = {
   flip_sin_to_cos: true,
   freq_shift: 0,
 };
+
+/**
+ * Transformers 320 wide (the width com.microsoft.BiasAdd takes, and 2560 for BiasSplitGelu): one level, depth 2
+ * everywhere, so every fused bias + residual site occurs (first / later blocks, the last block, proj_out).
+ */
+export const fusionWidthUnetConfig = {
+  ...otherUnetConfig,
+  attention_head_dim: 64,
+  block_out_channels: [320],
+  down_block_types: ['CrossAttnDownBlock2D'],
+  up_block_types: ['CrossAttnUpBlock2D'],
+  layers_per_block: 1,
+  norm_num_groups: 32,
+  transformer_layers_per_block: 2,
+  use_linear_projection: true,
+};
+
+/**
+ * Another source's weights, with every 1-D tensor (biases, norm scales) offset by a deterministic U(±0.1) per
+ * element: synthetic biases are 0 and norm scales 1, which would hide a bias wired to the wrong place.
+ */
+export class BiasedSource implements WeightSource {
+  constructor(private readonly inner: WeightSource) {}
+  get description(): string {
+    return `${this.inner.description}, biased`;
+  }
+  has(name: string): boolean {
+    return this.inner.has(name);
+  }
+  dims(name: string): number[] | undefined {
+    return this.inner.dims(name);
+  }
+  read(name: string, expectedDims: readonly number[]): Float32Array {
+    const w = this.inner.read(name, expectedDims);
+    if (expectedDims.length !== 1) return w;
+    let seed = 0;
+    for (const c of name) seed = (Math.imul(seed, 31) + c.charCodeAt(0)) >>> 0;
+    const noise = pseudoRandom(expectedDims, seed).data;
+    return w.map((v, i) => v + (noise[i] as number) / 15);
+  }
+}
