@@ -19,6 +19,7 @@ npx esbuild \
   sdflow=$rt/scripts/gpu/sdflow-entry.ts \
   sdflow-bench=$rt/src/bench/bench-cli.ts \
   unet-step-bench=$rt/src/onnx/builders/unet-step-bench.ts \
+  kernel-trace=$rt/src/bench/kernel-trace-cli.ts \
   engine-worker=$rt/src/engine/worker-main.ts \
   backend=$rt/src/backend/index.ts \
   catalog=nodes/src/catalog.ts \

@@ -15,6 +15,11 @@
 #   run.sh matmul                    the card's fp16 MatMul rate (bench/matmul-rate.ts), $OUT/matmul.txt
 #   run.sh unet [--profile]          full-size UNet step rate (bench/unet-rate.ts), $OUT/unet.txt
 #   run.sh nsys                      nsys kernel summary of the default UNet variant, if nsys is on the machine
+#   run.sh ktrace [variant] [forwards] [gap-ms]
+#                                    GPU kernel times of one UNet forward without nsys: builds ktrace/kernel-trace.c (a
+#                                    CUPTI injection library) with gcc, runs unet-step-bench under it (variant default
+#                                    'default:', 2 warm-ups + forwards timed, default 5) and summarises the trace
+#                                    (bench/kernel-trace.ts); $OUT/ktrace/: kernel-trace.txt and .json, kernels.tsv.gz
 # /opt is SDFLOW_GPU_ROOT when set. See BENCHMARKS.md for the commands behind its figures.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
@@ -104,9 +109,48 @@ nsys)
   "$N" stats --report cuda_gpu_kern_sum --format csv --output "$OUT/kern" /tmp/unet.nsys-rep >/dev/null 2>&1
   ls "$OUT"; head -30 "$OUT"/kern*.csv | cut -c1-250
   ;;
+ktrace)
+  spec=${1:-default:}; fwd=${2:-5}; gap=${3:-1}
+  K=$OUT/ktrace; mkdir -p "$K" "$R/ktrace"
+  command -v gcc >/dev/null || { echo "ktrace: gcc is not on this machine"; exit 3; }
+  cu=${CUDA_HOME:-/usr/local/cuda-13.0}
+  # CUPTI's header and library from one tree (extras/CUPTI in a toolkit install, include/ and lib/ or targets/ in
+  # others); the CUDA 13 toolkit first, so that a distribution's older CUPTI under /usr is only a last resort
+  hdr=; lib=
+  for root in "$cu" /usr/local/cuda /usr; do
+    [ -d "$root" ] || continue
+    hdr=$(find -H "$root" -name cupti.h -not -path '*/samples/*' 2>/dev/null | sort | head -1)
+    lib=$(find -H "$root" -name 'libcupti.so*' -not -path '*/samples/*' 2>/dev/null | sort | head -1)
+    [ -n "$hdr" ] && [ -n "$lib" ] && break
+  done
+  [ -n "$hdr" ] && [ -n "$lib" ] || { echo "ktrace: CUPTI not found under $cu (cupti.h: '$hdr', libcupti.so: '$lib')"; exit 3; }
+  inc=$(dirname "$hdr"); libdir=$(dirname "$lib")
+  # the record structs this CUPTI fills: the newest version its header declares (CUDA 13.0: Kernel10, Memcpy6, Memset4)
+  newest() { grep -oE "\}\s*CUpti_Activity$1[0-9]+\s*;" "$inc/cupti_activity.h" | grep -oE "CUpti_Activity$1[0-9]+" | sort -V | tail -1; }
+  ks=$(newest Kernel); cs=$(newest Memcpy); ms=$(newest Memset)
+  [ -n "$ks" ] || { echo "ktrace: no CUpti_ActivityKernelN struct in $inc/cupti_activity.h"; exit 3; }
+  echo "ktrace: cupti.h in $inc, $lib; records $ks ${cs:-no-memcpy} ${ms:-no-memset}" | tee "$K/build.log"
+  so=$R/ktrace/libktrace.so
+  gcc -shared -fPIC -O2 -Wall -I"$inc" -I"$cu/include" -DKTRACE_KERNEL_RECORD="$ks" ${cs:+-DKTRACE_MEMCPY_RECORD=$cs} \
+    ${ms:+-DKTRACE_MEMSET_RECORD=$ms} "$repo/apps/runtime/scripts/gpu/ktrace/kernel-trace.c" "$lib" \
+    -Wl,-rpath,"$libdir" -lpthread -o "$so" >>"$K/build.log" 2>&1 || { cat "$K/build.log"; echo "ktrace: build failed"; exit 3; }
+  agg=$S/dist/kernel-trace.mjs
+  [ -f "$agg" ] || agg=$repo/.gpu-app/dist/kernel-trace.mjs
+  [ -f "$agg" ] || { echo "ktrace: no kernel-trace.mjs: run bundle.sh here, carry .gpu-app and run.sh init"; exit 2; }
+  gpu_info >/dev/null
+  tsv=$R/ktrace/kernels.tsv; rm -f "$tsv"
+  SDFLOW_KTRACE_OUT=$tsv CUDA_INJECTION64_PATH=$so LD_LIBRARY_PATH="$libdir:${LD_LIBRARY_PATH:-}" timeout 500 \
+    node "$S/dist/unet-step-bench.mjs" --device cuda --config "$S/configs/sdxl-base/unet/config.json" \
+    --variants "$spec" --warmup 2 --iters "$fwd" --matmul 0 --out "$K/bench" >"$K/bench.log" 2>&1
+  echo "bench rc=$? (log: $K/bench.log)"; grep -E '^ktrace:|median|FAILED' "$K/bench.log" | head -8
+  [ -s "$tsv" ] || { echo "ktrace: no trace at $tsv"; tail -20 "$K/bench.log"; exit 1; }
+  gzip -c "$tsv" >"$K/kernels.tsv.gz"
+  node "$agg" "$tsv" --forwards "$fwd" --gap-ms "$gap" --json "$K/kernel-trace.json" | tee "$K/kernel-trace.txt" | cut -c1-220
+  ;;
 *)
   echo "usage: run.sh init | prebuild [fp16|fp32]... | status | bench [-t SECONDS] <row|workflow.json>... [-- <bench args>]"
   echo "       | micro <variants> [SECONDS] [unet-step-bench args] | matmul | unet [--profile] | nsys"
+  echo "       | ktrace [variant] [forwards] [gap-ms]"
   exit 2
   ;;
 esac
