@@ -47,12 +47,13 @@ export function conv(
   k: number,
   stride: number,
   pads: readonly number[],
+  withBias = true,
 ): Value {
   const { g } = ctx;
-  if (ctx.fuse.layout === 'nhwc') return nhwcConv(g, x, prefix, inC, outC, k, stride, pads);
+  if (ctx.fuse.layout === 'nhwc') return nhwcConv(g, x, prefix, inC, outC, k, stride, pads, withBias);
   const w = g.param(`${prefix}.weight`, [outC, inC, k, k]);
-  const b = g.param(`${prefix}.bias`, [outC]);
-  return g.op1('Conv', [x, w, b], { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] });
+  const inputs = withBias ? [x, w, g.param(`${prefix}.bias`, [outC])] : [x, w];
+  return g.op1('Conv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] });
 }
 
 /**
@@ -67,6 +68,7 @@ export function normAct(
   eps: number,
   act: boolean,
   add?: Value,
+  bias?: Value,
 ): Value {
   const { g, groups, fuse } = ctx;
   const nhwc = fuse.layout === 'nhwc';
@@ -76,10 +78,12 @@ export function normAct(
     let skip: Value | undefined;
     if (add && fuse.skipGroupNorm) skip = add;
     else if (add) input = g.op1('Add', [input, g.op1('Unsqueeze', [add, g.constInt64([1, 2])])]);
-    let y = fusedGroupNormNhwc(g, input, prefix, groups, channels, eps, silu, skip);
+    if (bias && !skip) throw new Error(`${prefix}: a folded bias needs SkipGroupNorm`);
+    let y = fusedGroupNormNhwc(g, input, prefix, groups, channels, eps, silu, skip, bias);
     if (!nhwc) y = g.op1('Transpose', [y], { perm: [0, 3, 1, 2] });
     return act && !silu ? activation(g, y, ctx.act) : y;
   }
+  if (bias) throw new Error(`${prefix}: a folded bias needs the fused group norm`);
   let input = nhwc ? g.op1('Transpose', [x], { perm: [0, 3, 1, 2] }) : x;
   if (add) input = g.op1('Add', [input, g.op1('Unsqueeze', [add, g.constInt64([2, 3])])]);
   // the one place the UNet emits plain-ONNX group norm; statistics stay fp32 in fp16 builds
@@ -103,15 +107,40 @@ export function activation(g: GraphBuilder, x: Value, act: Activation): Value {
 
 /** ResnetBlock2D ("default" time embedding norm); tembAct is act(emb), shared by every resnet of a graph. */
 export function resnetBlock(ctx: UnetBlockContext, x: Value, tembAct: Value, r: ResnetArch, tembDim: number): Value {
-  const { g, eps } = ctx;
-  let h = normAct(ctx, x, `${r.prefix}.norm1`, r.inC, eps, true);
-  h = conv(ctx, h, `${r.prefix}.conv1`, r.inC, r.outC, 3, 1, [1, 1, 1, 1]);
-  const t = g.linear(tembAct, `${r.prefix}.time_emb_proj`, tembDim, r.outC);
-  h = normAct(ctx, h, `${r.prefix}.norm2`, r.outC, eps, true, t);
-  h = conv(ctx, h, `${r.prefix}.conv2`, r.outC, r.outC, 3, 1, [1, 1, 1, 1]);
-  const shortcut = r.inC !== r.outC ? conv(ctx, x, `${r.prefix}.conv_shortcut`, r.inC, r.outC, 1, 1, [0, 0, 0, 0]) : x;
-  const sum = g.op1('Add', [shortcut, h]);
+  const { g, eps, groups, fuse } = ctx;
+  const p = r.prefix;
+  // conv1's bias rides in norm2's SkipGroupNorm, conv2's (+ the shortcut's) in the residual's BiasAdd
+  const fold1 = fuse.foldConvBias && fuse.skipGroupNorm && fusedGroupNormFits(r.outC, groups);
+  const fold2 = fuse.foldConvBias && fuse.biasAdd && biasAddFits(r.outC);
+  let h = normAct(ctx, x, `${p}.norm1`, r.inC, eps, true);
+  h = conv(ctx, h, `${p}.conv1`, r.inC, r.outC, 3, 1, [1, 1, 1, 1], !fold1);
+  const t = g.linear(tembAct, `${p}.time_emb_proj`, tembDim, r.outC);
+  const bias1 = fold1 ? g.param(`${p}.conv1.bias`, [r.outC]) : undefined;
+  h = normAct(ctx, h, `${p}.norm2`, r.outC, eps, true, t, bias1);
+  h = conv(ctx, h, `${p}.conv2`, r.outC, r.outC, 3, 1, [1, 1, 1, 1], !fold2);
+  const hasShortcut = r.inC !== r.outC;
+  const shortcut = hasShortcut ? conv(ctx, x, `${p}.conv_shortcut`, r.inC, r.outC, 1, 1, [0, 0, 0, 0], !fold2) : x;
+  let sum: Value;
+  if (fold2) {
+    const bias = hasShortcut
+      ? summedBias(g, [`${p}.conv2.bias`, `${p}.conv_shortcut.bias`], r.outC)
+      : `${p}.conv2.bias`;
+    const tokens = (v: Value) => g.op1('Reshape', [v, g.constInt64([0, -1, r.outC])]);
+    sum = g.op1('Reshape', [biasAdd(g, tokens(h), bias, tokens(shortcut), r.outC), g.op1('Shape', [shortcut])]);
+  } else {
+    sum = g.op1('Add', [shortcut, h]);
+  }
   return r.outputScale === 1 ? sum : g.op1('Div', [sum, g.constFloat(r.outputScale)]);
+}
+
+/** One bias vector that is the sum of several [C] biases (two convs feeding one add). */
+function summedBias(g: GraphBuilder, names: readonly string[], channels: number): Value {
+  const sum = new Float32Array(channels);
+  for (const name of names) {
+    const b = g.weights.read(name, [channels]);
+    for (let i = 0; i < channels; i++) sum[i] = (sum[i] as number) + (b[i] as number);
+  }
+  return g.weightFromArray(`${names[0]}+summed`, sum, [channels]);
 }
 
 /** Transformer2DModel on continuous input: GroupNorm, proj_in, BasicTransformerBlocks, proj_out, residual. */

@@ -36,7 +36,7 @@ export function lowerCudaOps(built: BuiltModel): BuiltModel {
       nodes.push(node);
       continue;
     }
-    const [x = '', a = '', b = '', c = ''] = node.input ?? [];
+    const [x = '', a = '', b = '', c = '', d = ''] = node.input ?? [];
     const out = node.output?.[0] ?? '';
     const attr = (key: string) => node.attribute?.find((t) => t.name === key);
     const attrInt = (key: string) => Number(attr(key)?.i ?? 0);
@@ -54,7 +54,10 @@ export function lowerCudaOps(built: BuiltModel): BuiltModel {
       case 'SkipGroupNorm': {
         if (attrInt('channels_last') !== 1) throw new Error(`lowerCudaOps: ${node.name} is not channels_last`);
         // SkipGroupNorm: skip [N, C] broadcast over H and W (the form the builder emits), added first
-        const input = node.opType === 'SkipGroupNorm' ? emit('Add', [x, emit('Unsqueeze', [c, constInts([1, 2])])]) : x;
+        const skipped =
+          node.opType === 'SkipGroupNorm' ? emit('Add', [x, emit('Unsqueeze', [c, constInts([1, 2])])]) : x;
+        // optional bias [C] (the folded conv bias), added with the skip
+        const input = d ? emit('Add', [skipped, d]) : skipped;
         const groups = attrInt('groups');
         const t = nchw(input);
         const grouped = emit('Reshape', [t, constInts([0, groups, -1])]);

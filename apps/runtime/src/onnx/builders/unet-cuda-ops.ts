@@ -14,6 +14,7 @@ export function nhwcConv(
   k: number,
   stride: number,
   pads: readonly number[],
+  withBias = true,
 ): Value {
   const w = g.weights.read(`${prefix}.weight`, [outC, inC, k, k]);
   const ohwi = new Float32Array(w.length);
@@ -21,8 +22,8 @@ export function nhwcConv(
     for (let i = 0; i < inC; i++)
       for (let p = 0; p < k * k; p++) ohwi[(o * k * k + p) * inC + i] = w[(o * inC + i) * k * k + p] as number;
   const wv = g.weightFromArray(`${prefix}.weight.ohwi`, ohwi, [outC, k, k, inC]);
-  const b = g.param(`${prefix}.bias`, [outC]);
-  return g.op1('NhwcConv', [x, wv, b], { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] }, MS);
+  const inputs = withBias ? [x, wv, g.param(`${prefix}.bias`, [outC])] : [x, wv];
+  return g.op1('NhwcConv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] }, MS);
 }
 
 /** The CUDA GroupNorm kernel reads two channels per thread; other shapes keep the plain-ONNX group norm. */
@@ -43,12 +44,13 @@ export function fusedGroupNormNhwc(
   eps: number,
   silu: boolean,
   skip?: Value,
+  bias?: Value,
 ): Value {
   const f32 = (v: Value) => (g.floatType === 'float32' ? v : g.cast(v, 'float32'));
   const gamma = f32(g.param(`${prefix}.weight`, [channels]));
   const beta = f32(g.param(`${prefix}.bias`, [channels]));
   const attrs = { epsilon: eps, groups, activation: silu ? 1 : 0, channels_last: 1 };
-  if (skip) return g.op1('SkipGroupNorm', [x, gamma, beta, skip], attrs, MS);
+  if (skip) return g.op1('SkipGroupNorm', bias ? [x, gamma, beta, skip, bias] : [x, gamma, beta, skip], attrs, MS);
   return g.op1('GroupNorm', [x, gamma, beta], attrs, MS);
 }
 
@@ -115,7 +117,8 @@ export function biasAddFits(channels: number): boolean {
   return channels === 320 || channels === 640 || channels === 1280;
 }
 
-/** com.microsoft.BiasAdd: x + bias + skip in one pass; x and skip both [B, S, C], bias `${bias}` [C]. */
-export function biasAdd(g: GraphBuilder, x: Value, bias: string, skip: Value, channels: number): Value {
-  return g.op1('BiasAdd', [x, g.param(bias, [channels]), skip], {}, MS);
+/** com.microsoft.BiasAdd: x + bias + skip in one pass; x and skip both [B, S, C], bias (a weight's name or a value) [C]. */
+export function biasAdd(g: GraphBuilder, x: Value, bias: string | Value, skip: Value, channels: number): Value {
+  const b = typeof bias === 'string' ? g.param(bias, [channels]) : bias;
+  return g.op1('BiasAdd', [x, b, skip], {}, MS);
 }

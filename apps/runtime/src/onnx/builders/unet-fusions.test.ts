@@ -43,6 +43,8 @@ function transformerSites(config: unknown): { T: number; D: number } {
 describe('parseFusions / resolveFusions', () => {
   it('toggles ffSkipLayerNorm and biasAdd by name, on by default for cuda only', () => {
     expect(parseFusions('biasAdd=0,ffSkipLayerNorm=1')).toEqual({ biasAdd: false, ffSkipLayerNorm: true });
+    expect(parseFusions('foldConvBias=0')).toEqual({ foldConvBias: false });
+    expect(resolveFusions('cuda', { layout: 'nchw' }).foldConvBias).toBe(false);
     expect(parseFusions('none')).toMatchObject({ biasAdd: false, ffSkipLayerNorm: false, skipLayerNorm: false });
     expect(resolveFusions('cuda', parseFusions(''))).toMatchObject({ biasAdd: true, ffSkipLayerNorm: true });
     expect(resolveFusions('cpu', { biasAdd: true, ffSkipLayerNorm: true })).toEqual(NO_FUSIONS);
@@ -80,7 +82,7 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
 
   it('emits BiasAdd and SkipLayerNormalization at every site, and nothing of them when off', () => {
     expect([T, D]).toEqual([4, 8]); // so every kind of site below occurs more than once
-    const on = opCounts(build({}));
+    const on = opCounts(build({ foldConvBias: false })); // resnet sites: the next test
     // BiasAdd: each transformer's last feed-forward and its proj_out + outer residual
     expect(on.get('BiasAdd')).toBe(2 * T);
     // SkipLayerNormalization: norm2 and norm3 of every block, norm1 of every block but the first
@@ -92,7 +94,7 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
     expect(noBiasAdd.get('SkipLayerNormalization')).toBe(2 * D + (D - T));
     expect((noBiasAdd.get('Add') ?? 0) - (on.get('Add') ?? 0)).toBe(2 * 2 * T);
 
-    const noFfSln = opCounts(build({ ffSkipLayerNorm: false }));
+    const noFfSln = opCounts(build({ ffSkipLayerNorm: false, foldConvBias: false }));
     expect(noFfSln.get('BiasAdd')).toBe(D + T); // every feed-forward now ends in a BiasAdd
     expect(noFfSln.get('SkipLayerNormalization')).toBe(2 * D);
     expect(noFfSln.get('LayerNormalization')).toBe(D);
@@ -102,7 +104,31 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
     expect((neither.get('Add') ?? 0) - (on.get('Add') ?? 0)).toBe(2 * T + 2 * D);
 
     // NCHW: proj_out's residual needs a transpose either way, so only the feed-forwards take BiasAdd
-    expect(opCounts(build({ layout: 'nchw' })).get('BiasAdd')).toBe(T);
+    expect(opCounts(build({ layout: 'nchw', foldConvBias: false })).get('BiasAdd')).toBe(T);
+  });
+
+  it('folds each resnet conv bias into SkipGroupNorm (conv1) and a residual BiasAdd (conv2 + shortcut)', () => {
+    const a = parseUnetConfig(fusionWidthUnetConfig, 'fusions/config.json');
+    const resnets =
+      [...a.down.flatMap((d) => d.layers), ...a.up.flatMap((u) => u.layers)].length + a.mid.resnets.length;
+    const withBias = (m: BuiltModel, op: string) => {
+      const g = onnxProto.onnx.ModelProto.decode(m.model).graph;
+      return (g?.node ?? []).filter((n) => n.opType === op && (n.input?.length ?? 0) >= (op === 'NhwcConv' ? 3 : 5));
+    };
+    const on = build({});
+    const off = build({ foldConvBias: false });
+    expect(resnets).toBeGreaterThan(2);
+    // without BiasAdd only conv1's bias folds
+    expect(withBias(build({ biasAdd: false }), 'SkipGroupNorm')).toHaveLength(resnets);
+    expect(opCounts(build({ biasAdd: false })).get('BiasAdd')).toBeUndefined();
+    expect(withBias(on, 'SkipGroupNorm')).toHaveLength(resnets);
+    expect(withBias(off, 'SkipGroupNorm')).toHaveLength(0);
+    expect((opCounts(on).get('BiasAdd') ?? 0) - (opCounts(off).get('BiasAdd') ?? 0)).toBe(resnets);
+    // the biased convs left: conv_in, conv_out and the down/upsamplers; no resnet conv keeps its bias
+    const biased = (m: BuiltModel) => withBias(m, 'NhwcConv').map((n) => n.input?.[2] ?? '');
+    expect(biased(on).filter((b) => b.includes('resnets'))).toEqual([]);
+    expect(biased(off).filter((b) => b.includes('resnets')).length).toBeGreaterThanOrEqual(2 * resnets);
+    expect(withBias(build({ layout: 'nchw' }), 'SkipGroupNorm')).toHaveLength(0); // NHWC only
   });
 
   it('uses BiasAdd only at widths its CUDA kernel takes (sdxl-tiny is 32 and 64 wide)', () => {
@@ -129,7 +155,13 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
   it('computes what the plain graph computes, with each option on and off (CUDA-only ops lowered, CPU EP)', async () => {
     const plain = buildUnet(fusionWidthUnetConfig, weights(), { precision: 'fp32', target: 'cpu' });
     const expected = (await runOnce(plain, feeds)).out_sample?.data ?? [];
-    const variants: Partial<UnetFusions>[] = [{}, { biasAdd: false }, { ffSkipLayerNorm: false }, { layout: 'nchw' }];
+    const variants: Partial<UnetFusions>[] = [
+      {},
+      { biasAdd: false },
+      { ffSkipLayerNorm: false },
+      { foldConvBias: false },
+      { layout: 'nchw' },
+    ];
     for (const fusions of variants) {
       const out = (await runOnce(lowerCudaOps(build(fusions)), feeds)).out_sample;
       expect(out?.dims).toEqual([1, 4, 4, 6]);

@@ -22,6 +22,11 @@ export interface UnetFusions {
    * where no norm1 follows, and (NHWC, linear projections) proj_out's bias + the transformer's outer residual.
    */
   biasAdd: boolean;
+  /**
+   * Resnet conv biases folded away (cuDNN adds a conv's bias in a separate pass): conv1's into norm2's
+   * SkipGroupNorm bias input, conv2's (+ conv_shortcut's) into a BiasAdd with the residual (NHWC, BiasAdd widths).
+   */
+  foldConvBias: boolean;
 }
 
 export const NO_FUSIONS: Readonly<UnetFusions> = {
@@ -33,6 +38,7 @@ export const NO_FUSIONS: Readonly<UnetFusions> = {
   skipLayerNorm: false,
   ffSkipLayerNorm: false,
   biasAdd: false,
+  foldConvBias: false,
 };
 
 /** The CUDA defaults (see BENCHMARKS.md for the per-option measurements behind them). */
@@ -45,10 +51,12 @@ export const DEFAULT_CUDA_FUSIONS: Readonly<UnetFusions> = {
   packedQkv: false,
   // measured -5.8% per step on an H100 (141.2 -> 133.0 ms)
   skipLayerNorm: true,
-  // the same kernel and the same saving (one bias + residual pass per block): on until measured otherwise
+  // with biasAdd: measured -3% per step on an H100 (132.0 -> 128.2 ms)
   ffSkipLayerNorm: true,
-  // one pass instead of two per remaining bias + residual: on until measured otherwise
+  // with ffSkipLayerNorm: measured -3% per step on an H100 (132.0 -> 128.2 ms)
   biasAdd: true,
+  // cuDNN's separate bias pass took 4.9 ms of a 121 ms step (CUPTI profile, BENCHMARKS.md)
+  foldConvBias: true,
 };
 
 const SWITCHES = [
@@ -59,6 +67,7 @@ const SWITCHES = [
   'skipLayerNorm',
   'ffSkipLayerNorm',
   'biasAdd',
+  'foldConvBias',
 ] as const satisfies readonly (keyof UnetFusions)[];
 type Switch = (typeof SWITCHES)[number];
 const isSwitch = (key: string): key is Switch => (SWITCHES as readonly string[]).includes(key);
@@ -69,6 +78,7 @@ export function resolveFusions(target: Target | undefined, requested?: Partial<U
   const f = { ...DEFAULT_CUDA_FUSIONS, ...requested };
   if (f.layout === 'nhwc') f.groupNorm = true; // the plain-ONNX group norm is written for NCHW
   if (!f.groupNorm) f.skipGroupNorm = false;
+  if (f.layout !== 'nhwc') f.foldConvBias = false; // BiasAdd's token-major view of the residual needs NHWC
   return f;
 }
 
