@@ -115,12 +115,12 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
       const g = onnxProto.onnx.ModelProto.decode(m.model).graph;
       return (g?.node ?? []).filter((n) => n.opType === op && (n.input?.length ?? 0) >= (op === 'NhwcConv' ? 3 : 5));
     };
-    const on = build({});
+    const on = build({ foldConvBias: true });
     const off = build({ foldConvBias: false });
     expect(resnets).toBeGreaterThan(2);
     // without BiasAdd only conv1's bias folds
-    expect(withBias(build({ biasAdd: false }), 'SkipGroupNorm')).toHaveLength(resnets);
-    expect(opCounts(build({ biasAdd: false })).get('BiasAdd')).toBeUndefined();
+    expect(withBias(build({ foldConvBias: true, biasAdd: false }), 'SkipGroupNorm')).toHaveLength(resnets);
+    expect(opCounts(build({ foldConvBias: true, biasAdd: false })).get('BiasAdd')).toBeUndefined();
     expect(withBias(on, 'SkipGroupNorm')).toHaveLength(resnets);
     expect(withBias(off, 'SkipGroupNorm')).toHaveLength(0);
     expect((opCounts(on).get('BiasAdd') ?? 0) - (opCounts(off).get('BiasAdd') ?? 0)).toBe(resnets);
@@ -128,7 +128,7 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
     const biased = (m: BuiltModel) => withBias(m, 'NhwcConv').map((n) => n.input?.[2] ?? '');
     expect(biased(on).filter((b) => b.includes('resnets'))).toEqual([]);
     expect(biased(off).filter((b) => b.includes('resnets')).length).toBeGreaterThanOrEqual(2 * resnets);
-    expect(withBias(build({ layout: 'nchw' }), 'SkipGroupNorm')).toHaveLength(0); // NHWC only
+    expect(withBias(build({ layout: 'nchw', foldConvBias: true }), 'SkipGroupNorm')).toHaveLength(0); // NHWC only
   });
 
   it('uses BiasAdd only at widths its CUDA kernel takes (sdxl-tiny is 32 and 64 wide)', () => {
@@ -159,7 +159,7 @@ describe('feed-forward and proj_out bias + residual fusions (target cuda)', () =
       {},
       { biasAdd: false },
       { ffSkipLayerNorm: false },
-      { foldConvBias: false },
+      { foldConvBias: true },
       { layout: 'nchw' },
     ];
     for (const fusions of variants) {
