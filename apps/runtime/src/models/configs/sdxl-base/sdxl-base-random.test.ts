@@ -7,7 +7,7 @@ import { parseTaesdConfig } from '../../../onnx/builders/taesd-config.ts';
 import { parseUnetConfig } from '../../../onnx/builders/unet-config.ts';
 import { parseVaeConfig } from '../../../onnx/builders/vae-config.ts';
 import { createSession } from '../../../onnx/session.ts';
-import { SDXL_BASE_DIR, sdxlBaseRandomModel } from './sdxl-base-random.ts';
+import { buildCacheDir, SDXL_BASE_DIR, sdxlBaseRandomModel } from './sdxl-base-random.ts';
 
 const read = (part: string) => {
   const file = path.join(SDXL_BASE_DIR, part, 'config.json');
@@ -52,5 +52,17 @@ describe('sdxl-base-random', () => {
     expect(out.sample?.dims).toEqual([1, 3, 64, 64]);
     expect(out.sample!.data.every(Number.isFinite)).toBe(true);
     await s.release();
+  });
+
+  it('keeps a graph built with plain attention apart from the fused one in the build cache', () => {
+    const dirs = [
+      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda' }),
+      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'mha' }),
+      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'matmul' }),
+      buildCacheDir('/c', 'unet', { precision: 'fp32', target: 'cuda' }),
+      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cpu' }),
+    ];
+    expect(dirs[0]).toBe(dirs[1]); // mha is the builders' default: the same graph, the same folder
+    expect(new Set(dirs).size).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelSource } from '../../../backend/model-source.ts';
+import type { BuildRequest, ModelSource } from '../../../backend/model-source.ts';
 import type { BuiltModel } from '../../../onnx/built-model.ts';
 import type { OnnxPath } from '../../../onnx/session.ts';
 import { writeBuilt } from '../../export.ts';
@@ -41,10 +41,15 @@ export function sdxlBaseRandomModel(configDir = process.env.SDFLOW_SDXL_BASE_CON
     weightsLabel: SDXL_BASE_RANDOM_ID,
     tokenizerLabel: SDXL_BASE_RANDOM_ID,
     wrapBuild: cacheDir
-      ? (name, build) => (req) =>
-          cachedBuild(join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}`), () => build(req))
+      ? (name, build) => (req) => cachedBuild(buildCacheDir(cacheDir, name, req), () => build(req))
       : undefined,
   });
+}
+
+/** One folder per distinct graph: everything in the build request that changes the graph is in its name. */
+export function buildCacheDir(cacheDir: string, name: string, req: BuildRequest): string {
+  const attention = req.attention && req.attention !== 'mha' ? `-${req.attention}` : '';
+  return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}`);
 }
 
 /** The graph from dir/model.onnx when an earlier process built it, else built now and written there. */
