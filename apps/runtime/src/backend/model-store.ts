@@ -46,7 +46,6 @@ interface Entry {
 export class ModelStore {
   private readonly live = new Map<string, Entry>();
   private readonly built = new Map<string, BuiltModel | OnnxPath>();
-  private readonly created = new Map<string, number>();
   private readonly timing = new Map<string, ComponentTiming>();
   private peak = 0;
   private clock = 0;
@@ -73,7 +72,7 @@ export class ModelStore {
 
   stats(): ModelStoreStats {
     return {
-      created: Object.fromEntries(this.created),
+      created: Object.fromEntries([...this.timing].flatMap(([k, t]) => (t.creates > 0 ? [[k, t.creates]] : []))),
       resident: [...this.live.values()].map((e) => e.spec.component),
       peakResident: this.peak,
       timing: Object.fromEntries([...this.timing].map(([k, v]) => [k, { ...v }])),
@@ -133,7 +132,6 @@ export class ModelStore {
       this.live.delete(spec.key);
       throw e;
     }
-    this.created.set(spec.component, (this.created.get(spec.component) ?? 0) + 1);
     const t = this.timingOf(spec.component);
     t.creates++;
     t.createMs += performance.now() - start;
