@@ -6,7 +6,6 @@ import { buildClipText } from '../onnx/builders/clip-text.ts';
 import { parseTaesdConfig } from '../onnx/builders/taesd-config.ts';
 import { buildTaesdDecoder, taesdScaleFactor } from '../onnx/builders/taesd-decoder.ts';
 import { buildUnet } from '../onnx/builders/unet.ts';
-import { buildUnetStages } from '../onnx/builders/unet-stages.ts';
 import { vaeScaleFactor } from '../onnx/builders/vae-config.ts';
 import { buildVaeDecoder } from '../onnx/builders/vae-decoder.ts';
 import { parseSchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
@@ -117,17 +116,6 @@ export function openFolderModel(id: string, root: string): ModelSource {
         );
       },
     },
-    unetStages: (req) =>
-      folder.unet.hasSafetensors
-        ? buildUnetStages(
-            folder.unet.config,
-            folder.unet.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}),
-            {
-              ...req,
-              configFile: folder.unet.configPath,
-            },
-          )
-        : null,
     taesd,
     vaeTiling: folder.vae.hasSafetensors
       ? { config: folder.vae.config, file: folder.vae.configPath, weights: () => folder.vae.weights() }

@@ -1,6 +1,5 @@
 import type { ModelInfo } from '@sdflow/nodes/values.ts';
 import type { WeightSource } from '../models/weight-source.ts';
-import type { UnetStage } from '../onnx/builders/unet-stages.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
 import type { Precision, Target } from '../onnx/graph-builder.ts';
 import type { OnnxPath } from '../onnx/session.ts';
@@ -16,6 +15,8 @@ export interface BuildRequest {
   readonly target: Target;
   /** Attention graphs (builders default to 'mha'); only the UNet's request sets it. Exports on disk ignore it. */
   readonly attention?: 'mha' | 'matmul';
+  /** The graph's weights will be streamed from host memory (onnx/stream-weights.ts); exports on disk ignore it. */
+  readonly streamedWeights?: boolean;
 }
 
 /** One buildable component: a graph from weights, or an ONNX export already on disk. */
@@ -48,8 +49,6 @@ export interface ModelSource {
   readonly textEncoder2: ComponentSource;
   readonly unet: ComponentSource;
   readonly vaeDecoder: ComponentSource;
-  /** The UNet as stages for sequential offload (null when the UNet is an ONNX export). */
-  unetStages(req: BuildRequest): UnetStage[] | null;
   readonly taesd: TaesdSource | null;
   /** The VAE's config + weights for exact tiled decoding (null when the VAE is only an ONNX export). */
   readonly vaeTiling: { readonly config: unknown; readonly file: string; weights(): WeightSource } | null;

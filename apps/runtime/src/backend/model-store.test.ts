@@ -2,12 +2,13 @@ import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySource } from '../models/memory-source.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { streamWeights } from '../onnx/stream-weights.ts';
 import { ModelStore, type SessionSpec } from './model-store.ts';
 
 // Offload policies on real (tiny) ONNX Runtime sessions: y = x + b, with b 1 MiB so budgets can be exercised.
 
 const N = 256 * 1024;
-function spec(component: string, bias: number): SessionSpec {
+function spec(component: string, bias: number, streamed = false): SessionSpec {
   return {
     key: `m|${component}`,
     component,
@@ -17,7 +18,7 @@ function spec(component: string, bias: number): SessionSpec {
       const g = new GraphBuilder({ name: component, precision: 'fp32', weights });
       const x = g.inputFloat('x', [N]);
       g.outputFloat(g.op1('Add', [x, g.param('b', [N])]), 'y', [N]);
-      return g.build();
+      return streamed ? streamWeights(g.build(), 'cpu') : g.build();
     },
   };
 }
@@ -28,10 +29,13 @@ afterEach(async () => {
   store = new ModelStore({ threads: 1 });
 });
 
-async function runAll(policy: OffloadPolicy, names: string[]): Promise<number[]> {
+async function runAll(policy: OffloadPolicy, names: string[], streamed = false): Promise<number[]> {
   const out: number[] = [];
   for (const [i, name] of names.entries()) {
-    const y = await store.use(spec(name, i + 1), policy, (s) => s.run({ x: { dims: [N], data: new Float32Array(N) } }));
+    // a reused session keeps the weights it was built with: the bias of the name's first use
+    const y = await store.use(spec(name, i + 1, streamed), policy, (s) =>
+      s.run({ x: { dims: [N], data: new Float32Array(N) } }),
+    );
     out.push(y.y!.data[0]!);
   }
   return out;
@@ -56,10 +60,13 @@ describe('ModelStore', () => {
     expect(s.peakResident).toBe(1);
   });
 
-  it('sequential releases each session after use', async () => {
-    await runAll({ mode: 'sequential', budgetMiB: 0 }, ['a', 'b']);
-    expect(store.stats().resident).toEqual([]);
-    expect(store.stats().peakResident).toBe(1);
+  it('sequential keeps one component resident at a time, and reports the weights its sessions stream', async () => {
+    expect(await runAll({ mode: 'sequential', budgetMiB: 0 }, ['a', 'b', 'b'], true)).toEqual([1, 2, 2]);
+    const s = store.stats();
+    expect(s.created).toEqual({ a: 1, b: 1 });
+    expect(s.resident).toEqual(['b']);
+    expect(s.peakResident).toBe(1);
+    expect(s.hostWeightBytes).toEqual({ b: N * 4 });
   });
 
   it('a budget evicts the least recently used sessions', async () => {

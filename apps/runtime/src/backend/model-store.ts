@@ -5,7 +5,8 @@ import { createSession, type Device, type OnnxPath, type Session } from '../onnx
 // Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
 //   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set)
 //   model:      one component resident at a time (others released before the next is created)
-//   sequential: nothing stays resident: each session (each UNet stage) is created, run and released
+//   sequential: as model, and the spec builds a graph whose weights stay in host memory (streamed to the GPU layer
+//               by layer on every run, onnx/stream-weights.ts), so a resident session holds activations, not weights
 // Built graphs are kept in host memory under model/sequential offload (the counterpart of weights parked in CPU RAM).
 
 export interface SessionSpec {
@@ -26,6 +27,8 @@ export interface ModelStoreStats {
   readonly peakResident: number;
   /** per component: session creations and runs, with their wall times (a profile of where a run's time goes) */
   readonly timing: Readonly<Record<string, ComponentTiming>>;
+  /** per live session: bytes of weights it feeds from host memory on every run (streamed weights) */
+  readonly hostWeightBytes: Readonly<Record<string, number>>;
 }
 
 export interface ComponentTiming {
@@ -39,6 +42,7 @@ interface Entry {
   readonly spec: SessionSpec;
   readonly session: Promise<Session>;
   readonly bytes: number;
+  hostWeightBytes: number;
   users: number;
   lastUse: number;
 }
@@ -66,7 +70,6 @@ export class ModelStore {
       t.runs++;
       t.runMs += performance.now() - start;
       entry.users--;
-      if (policy.mode === 'sequential') await this.serial(() => this.release(spec.key));
     }
   }
 
@@ -76,6 +79,7 @@ export class ModelStore {
       resident: [...this.live.values()].map((e) => e.spec.component),
       peakResident: this.peak,
       timing: Object.fromEntries([...this.timing].map(([k, v]) => [k, { ...v }])),
+      hostWeightBytes: Object.fromEntries([...this.live.values()].map((e) => [e.spec.component, e.hostWeightBytes])),
     };
   }
 
@@ -124,10 +128,10 @@ export class ModelStore {
     if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
     const start = performance.now();
     const session = createSession(built, { device: spec.device, threads: this.opts.threads, label: spec.component });
-    const entry: Entry = { spec, session, bytes, users: 0, lastUse: ++this.clock };
+    const entry: Entry = { spec, session, bytes, hostWeightBytes: 0, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
     try {
-      await session;
+      entry.hostWeightBytes = (await session).hostWeightBytes;
     } catch (e) {
       this.live.delete(spec.key);
       throw e;

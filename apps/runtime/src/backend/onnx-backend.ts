@@ -14,8 +14,8 @@ import type {
   TaesdHandle,
   UnetHandle,
 } from '@sdflow/nodes/values.ts';
-import { runUnetStages, type UnetStage } from '../onnx/builders/unet-stages.ts';
 import type { Feed } from '../onnx/session.ts';
+import { streamWeights } from '../onnx/stream-weights.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
 import { throwIfAborted } from './abort.ts';
 import type { ComponentRunner } from './component-runner.ts';
@@ -62,7 +62,6 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   const store = new ModelStore({ threads: opts.threads });
   const cache = new EmbeddingCache(opts.cacheDir);
   const files = new OutputFiles(opts.outputDir);
-  const stageCache = new Map<string, UnetStage[]>();
   const tilePlans = new Map<string, TiledDecoderPlan | null>();
 
   const device = (d: Device | 'auto'): Device => (d === 'auto' ? (opts.device ?? 'cpu') : d);
@@ -71,13 +70,24 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
 
   /** Runs a component under the handle's device, precision, attention and offload policy. */
   function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
+    // sequential offload: the weights stay in host memory and stream to the device on every run
+    const streamed = h.offload.mode === 'sequential';
     return (c: ComponentSource, feeds: Record<string, Feed>) =>
       store.use(
         {
-          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}`,
+          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}${streamed ? '|streamed' : ''}`,
           component: c.name,
           device: h.device,
-          build: () => c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) }),
+          build: () => {
+            const req = {
+              precision: h.precision,
+              target: h.device,
+              attention: graphAttention(h),
+              streamedWeights: streamed,
+            };
+            const built = c.build(req);
+            return streamed ? streamWeights(built, h.device) : built;
+          },
         },
         h.offload,
         (s) => s.run(feeds),
@@ -126,28 +136,6 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   }
 
   async function runUnet(model: ModelSource, h: UnetHandle, inputs: Record<string, Tensor>): Promise<Tensor> {
-    if (h.offload.mode === 'sequential') {
-      const key = `${model.info.id}|${h.precision}|${h.device}${attentionKey(h)}`;
-      let stages = stageCache.get(key);
-      if (stages === undefined) {
-        stages = model.unetStages({ precision: h.precision, target: h.device, attention: graphAttention(h) }) ?? [];
-        stageCache.set(key, stages);
-      }
-      if (stages.length > 0) {
-        return runUnetStages(stages, inputs as never, (stage, feeds) =>
-          store.use(
-            {
-              key: `${model.info.id}|unet.${stage.name}|${h.precision}|${h.device}${attentionKey(h)}`,
-              component: `unet.${stage.name}`,
-              device: h.device,
-              build: () => stage.build(),
-            },
-            h.offload,
-            (s) => s.run(feeds),
-          ),
-        );
-      }
-    }
     const out = await runner(model.info.id, h)(model.unet, inputs);
     return need(out, 'out_sample', 'unet');
   }

@@ -10,7 +10,6 @@ import { buildClipText } from '../onnx/builders/clip-text.ts';
 import { parseTaesdConfig } from '../onnx/builders/taesd-config.ts';
 import { buildTaesdDecoder, taesdScaleFactor } from '../onnx/builders/taesd-decoder.ts';
 import { buildUnet } from '../onnx/builders/unet.ts';
-import { buildUnetStages } from '../onnx/builders/unet-stages.ts';
 import { parseVaeConfig, vaeScaleFactor } from '../onnx/builders/vae-config.ts';
 import { buildVaeDecoder } from '../onnx/builders/vae-decoder.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
@@ -111,7 +110,6 @@ export function syntheticModel(spec: SyntheticModelSpec): ModelSource {
     ),
     unet: component('unet', (req) => buildUnet(unet, weights('unet'), req)),
     vaeDecoder: component('vae_decoder', (req) => buildVaeDecoder(vaeFile.json, weights('vae_decoder'), req)),
-    unetStages: (req) => buildUnetStages(unet, weights('unet'), req),
     taesd,
     vaeTiling: { config: vaeFile.json, file: vaeFile.file, weights: () => weights('vae_decoder') },
   };

@@ -34,6 +34,8 @@ export interface Session {
   readonly outputNames: readonly string[];
   /** ONNX element type of each tensor input ('float32', 'float16', 'int64', 'int32', ...). */
   readonly inputTypes: Readonly<Record<string, string>>;
+  /** Bytes of weights fed from host memory on every run (0 unless the graph's weights are streamed). */
+  readonly hostWeightBytes: number;
   /** Float outputs come back as float32 (float16 converted); int outputs as float32 numbers. */
   run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
@@ -71,14 +73,21 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
   } catch (e) {
     throw new Error(`${label}: ONNX Runtime could not create a ${opts.device} session: ${(e as Error).message}`);
   }
+  const hostWeights = 'model' in built ? (built.hostWeights ?? []) : [];
+  // wrapped once: onnxruntime-node reads the host arrays in place on every run
+  const weightFeeds = Object.fromEntries(
+    hostWeights.map((w) => [w.name, new ort.Tensor(w.dtype, w.data, [...w.dims])]),
+  );
+  const streamed = new Set(hostWeights.map((w) => w.name));
   const inputTypes = new Map<string, string>();
-  for (const m of s.inputMetadata) if (m.isTensor) inputTypes.set(m.name, m.type);
+  for (const m of s.inputMetadata) if (m.isTensor && !streamed.has(m.name)) inputTypes.set(m.name, m.type);
   return {
-    inputNames: s.inputNames,
+    inputNames: s.inputNames.filter((n) => !streamed.has(n)),
     outputNames: s.outputNames,
     inputTypes: Object.fromEntries(inputTypes),
+    hostWeightBytes: hostWeights.reduce((a, w) => a + w.data.byteLength, 0),
     async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
+      const ortFeeds: Record<string, ort.Tensor> = { ...weightFeeds };
       for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = toOrt(f, inputTypes.get(name));
       let out: ort.InferenceSession.OnnxValueMapType;
       try {

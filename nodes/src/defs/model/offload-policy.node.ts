@@ -7,11 +7,12 @@ export const offloadPolicyDef = defineNode({
   title: 'Offload Policy',
   category: 'model',
   description:
-    'Trades speed for memory: "model" keeps one component resident at a time (diffusers\' enable_model_cpu_offload), "sequential" loads the UNet in stages (enable_sequential_cpu_offload: least memory, slowest).',
+    'Trades speed for memory: "model" keeps one component resident at a time (diffusers\' enable_model_cpu_offload), "sequential" also keeps the weights in CPU memory and streams them to the GPU layer by layer on every step (enable_sequential_cpu_offload: least memory, slowest).',
   params: z.object({
     mode: z.enum(['none', 'model', 'sequential']).default('model').meta({
       widget: 'select',
-      description: 'none: everything resident; model: one component at a time; sequential: UNet stages one at a time.',
+      description:
+        'none: everything resident; model: one component at a time; sequential: weights stay in CPU memory, streamed to the GPU layer by layer.',
     }),
     budgetMiB: z
       .number()

@@ -1,5 +1,5 @@
 // The UNet as an ordered list of parts (embed + conv_in, each down block, mid block, each up block + conv_out):
-// buildUnet emits them all into one graph, buildUnetStages one graph each. Skip tensors are numbered in
+// buildUnet emits them in order into one graph. Skip tensors are numbered in
 // diffusers' down_block_res_samples order (0 = conv_in output).
 import type { GraphBuilder, Value } from '../graph-builder.ts';
 import {

@@ -54,15 +54,18 @@ describe('sdxl-base-random', () => {
     await s.release();
   });
 
-  it('keeps a graph built with plain attention apart from the fused one in the build cache', () => {
+  it('keeps graphs apart in the build cache by attention, streamed weights and the default CUDA fusions', () => {
     const dirs = [
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'mha' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'matmul' }),
+      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', streamedWeights: true }),
       buildCacheDir('/c', 'unet', { precision: 'fp32', target: 'cuda' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cpu' }),
     ];
     expect(dirs[0]).toBe(dirs[1]); // mha is the builders' default: the same graph, the same folder
-    expect(new Set(dirs).size).toBe(4);
+    expect(new Set(dirs).size).toBe(5);
+    // a cache written under other default fusions is not this graph
+    expect(path.basename(dirs[0]!)).toMatch(/^sdxl-base-random-unet-fp16-cuda-f[0-9a-f]{8}$/);
   });
 });

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildRequest, ModelSource } from '../../../backend/model-source.ts';
+import { DEFAULT_CUDA_FUSIONS } from '../../../onnx/builders/unet-fusions.ts';
 import type { BuiltModel } from '../../../onnx/built-model.ts';
 import type { OnnxPath } from '../../../onnx/session.ts';
 import { writeBuilt } from '../../export.ts';
@@ -49,7 +51,16 @@ export function sdxlBaseRandomModel(configDir = process.env.SDFLOW_SDXL_BASE_CON
 /** One folder per distinct graph: everything in the build request that changes the graph is in its name. */
 export function buildCacheDir(cacheDir: string, name: string, req: BuildRequest): string {
   const attention = req.attention && req.attention !== 'mha' ? `-${req.attention}` : '';
-  return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}`);
+  const streamed = req.streamedWeights ? '-streamed' : '';
+  // the UNet's CUDA graph changes with the default fusions: a cache built before a default changed must not be used
+  const fusions =
+    name === 'unet' && req.target === 'cuda'
+      ? `-f${createHash('sha256').update(JSON.stringify(DEFAULT_CUDA_FUSIONS)).digest('hex').slice(0, 8)}`
+      : '';
+  return join(
+    cacheDir,
+    `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${streamed}${fusions}`,
+  );
 }
 
 /** The graph from dir/model.onnx when an earlier process built it, else built now and written there. */
