@@ -88,19 +88,20 @@ describe('offload policies', () => {
     expect([...model.latent.samples.data]).toEqual([...none.latent.samples.data]);
   });
 
-  it('sequential offload streams every weight from host memory, one component resident at a time', async () => {
+  it('sequential offload streams the weights from host memory, one component resident at a time', async () => {
     const none = await txt2img(backend(), 'none');
     const b = backend();
     const seq = await txt2img(b, 'sequential');
     expect(seq.residentDuringDenoise.every((n) => n === 1)).toBe(true);
     expect(seq.denoisePeak).toBe(1);
     expect(seq.stats.created.unet).toBe(1);
-    // the decoder's session holds no weights of its own: all of them are fed from host memory on each run
+    // the decoder's session keeps only its smallest weights (at most 1% of the bytes): the rest is fed on each run
     const vae = SafetensorsFile.open(path.join(fixtureDir, 'vae', 'diffusion_pytorch_model.safetensors'));
     const decoderBytes = [...vae.entries]
       .filter(([name]) => name.startsWith('decoder.') || name.startsWith('post_quant_conv.'))
       .reduce((a, [, e]) => a + e.end - e.begin, 0);
-    expect(seq.stats.hostWeightBytes.vae_decoder).toBe(decoderBytes);
+    expect(seq.stats.hostWeightBytes.vae_decoder).toBeGreaterThanOrEqual(0.99 * decoderBytes);
+    expect(seq.stats.hostWeightBytes.vae_decoder).toBeLessThanOrEqual(decoderBytes);
     expect(none.stats.hostWeightBytes.vae_decoder).toBe(0);
     const maxDiff = Math.max(...seq.latent.samples.data.map((v, i) => Math.abs(v - none.latent.samples.data[i]!)));
     expect(maxDiff).toBeLessThan(1e-4);

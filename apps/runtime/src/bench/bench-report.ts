@@ -2,7 +2,13 @@ import { z } from 'zod';
 
 // What `sdflow bench` measures and writes (--json), and the table it prints.
 
-export const NodeTiming = z.object({ type: z.string(), ms: z.number(), cached: z.boolean() });
+export const NodeTiming = z.object({
+  type: z.string(),
+  ms: z.number(),
+  cached: z.boolean(),
+  /** Peak memory while the node ran, as the run's peak measures it (GPU from the driver on cuda, else RSS). */
+  peakBytes: z.number().optional(),
+});
 
 /** Per model component during one run: session creations and runs (ONNX Runtime calls) with their wall times. */
 export const ComponentTiming = z.object({
@@ -41,6 +47,8 @@ export const WorkflowBench = z.object({
       wallMs: z.number(),
       pipelineMs: z.number(),
       nodes: z.record(z.string(), z.number()),
+      /** Per node: the highest of its per-run peaks. */
+      nodePeakBytes: z.record(z.string(), z.number()).optional(),
       unetStepMs: z.number().optional(),
       /** Median ms per ONNX Runtime call, per component (a UNet call is one step's forward). */
       componentRunMs: z.record(z.string(), z.number()).optional(),
@@ -71,7 +79,12 @@ export function median(values: readonly number[]): number {
 export function summarize(runs: readonly RunMeasure[], steps: Record<string, number>): WorkflowBench['median'] {
   if (runs.length === 0) return undefined;
   const nodes: Record<string, number> = {};
-  for (const id of Object.keys(runs[0]?.nodes ?? {})) nodes[id] = median(runs.map((r) => r.nodes[id]?.ms ?? 0));
+  const nodePeakBytes: Record<string, number> = {};
+  for (const id of Object.keys(runs[0]?.nodes ?? {})) {
+    nodes[id] = median(runs.map((r) => r.nodes[id]?.ms ?? 0));
+    const peaks = runs.flatMap((r) => r.nodes[id]?.peakBytes ?? []);
+    if (peaks.length > 0) nodePeakBytes[id] = Math.max(...peaks);
+  }
   const denoise = Object.entries(steps);
   const unetStepMs =
     denoise.length > 0
@@ -90,6 +103,7 @@ export function summarize(runs: readonly RunMeasure[], steps: Record<string, num
     wallMs: median(runs.map((r) => r.wallMs)),
     pipelineMs: median(runs.map((r) => r.pipelineMs)),
     nodes,
+    ...(Object.keys(nodePeakBytes).length > 0 ? { nodePeakBytes } : {}),
     ...(unetStepMs === undefined ? {} : { unetStepMs }),
     ...(Object.keys(componentRunMs).length > 0 ? { componentRunMs } : {}),
     ...(gpu.length > 0 ? { gpuPeakBytes: Math.max(...gpu) } : {}),
@@ -127,11 +141,13 @@ export function formatReport(report: BenchReport): string {
   const parts = [`sdflow bench  ${report.date}  ${report.host.gpu ?? report.host.cpu}`, table([head, ...rows])];
   for (const w of report.workflows) {
     if (!w.median) continue;
+    const peaks = w.median.nodePeakBytes ?? {};
     const nodeRows = Object.entries(w.median.nodes).map(([id, ms]) => [
       `  ${id} (${w.runs[0]?.nodes[id]?.type ?? '?'})`,
       ms.toFixed(1),
+      gib(peaks[id]),
     ]);
-    parts.push(`${w.name}: median ms per node\n${table([['  node', 'ms'], ...nodeRows])}`);
+    parts.push(`${w.name}: median ms per node\n${table([['  node', 'ms', 'peak GiB'], ...nodeRows])}`);
     const calls = Object.entries(w.median.componentRunMs ?? {});
     if (calls.length > 0) {
       const callRows = calls.map(([name, ms]) => [

@@ -47,6 +47,13 @@ describe('sdflow bench on CPU', () => {
     expect(w.median!.unetStepMs).toBeCloseTo(w.median!.nodes.denoise! / 2, 6);
     // the output cache is cleared before each run: every node really runs
     for (const r of w.runs) for (const n of Object.values(r.nodes)) expect(n.cached).toBe(false);
+    // per-node peaks (RSS on the CPU): each within the run's peak, the highest of them is the max over runs
+    for (const r of w.runs)
+      for (const n of Object.values(r.nodes)) {
+        expect(n.peakBytes).toBeGreaterThan(0);
+        expect(n.peakBytes).toBeLessThanOrEqual(r.rssPeakBytes);
+      }
+    expect(w.median!.nodePeakBytes!.denoise).toBe(Math.max(...w.runs.map((r) => r.nodes.denoise!.peakBytes!)));
     // per-component ONNX Runtime calls: one UNet call per step (no CFG batch split), inside the denoise node's time
     for (const r of w.runs) {
       expect(r.components?.unet).toMatchObject({ runs: 2, creates: 0 });

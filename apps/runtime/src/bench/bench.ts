@@ -104,9 +104,16 @@ async function benchWorkflow(
       rss.reset();
       vram?.reset();
       const before = await componentTimings(engine);
-      const r = await runOnce(engine, workflow);
+      const perNode = vram ?? rss;
+      const nodePeaks: Record<string, number> = {};
+      const off = engine.on((e) => {
+        // a segment per node: the time between nodes goes to no node
+        if (e.type === 'nodeStarted') perNode.segment();
+        else if (e.type === 'nodeFinished') nodePeaks[e.nodeId] = perNode.segment();
+      });
+      const r = await runOnce(engine, workflow).finally(off);
       const g = vram?.peak();
-      const m = measure(r, workflow, rss.peak().peakBytes, g && { bytes: g.peakBytes, source: g.source });
+      const m = measure(r, workflow, rss.peak().peakBytes, g && { bytes: g.peakBytes, source: g.source }, nodePeaks);
       const after = await componentTimings(engine);
       result.runs.push(after ? { ...m, components: timingDelta(before ?? {}, after) } : m);
     }
@@ -161,13 +168,15 @@ function measure(
   r: RunResult,
   workflow: Workflow,
   rssPeakBytes: number,
-  gpu?: { bytes: number; source: string },
+  gpu: { bytes: number; source: string } | undefined,
+  nodePeaks: Record<string, number>,
 ): RunMeasure {
   const nodes: RunMeasure['nodes'] = {};
   let outputMs = 0;
   for (const n of r.nodes) {
     const ms = n.wallMs ?? 0;
-    nodes[n.nodeId] = { type: n.type, ms, cached: n.cached };
+    const peak = nodePeaks[n.nodeId];
+    nodes[n.nodeId] = { type: n.type, ms, cached: n.cached, ...(peak === undefined ? {} : { peakBytes: peak }) };
     const type = workflow.nodes[n.nodeId]?.type;
     if (type && catalog[type as keyof typeof catalog]?.def.isOutput) outputMs += ms;
   }

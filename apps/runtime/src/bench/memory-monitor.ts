@@ -18,6 +18,8 @@ export interface MemoryMonitor {
   reset(): void;
   /** Peak of the current window. */
   peak(): MemoryPeak;
+  /** Peak bytes since the previous segment() (or reset()), then a new segment starts: per-node peaks in a run. */
+  segment(): number;
   stop(): Promise<void>;
 }
 
@@ -25,10 +27,12 @@ const MiB = 1024 * 1024;
 
 export function rssMonitor(intervalMs = 50): MemoryMonitor {
   let peak = 0;
+  let segmentPeak = 0;
   let samples = 0;
   const sample = () => {
     const rss = process.memoryUsage.rss();
     if (rss > peak) peak = rss;
+    if (rss > segmentPeak) segmentPeak = rss;
     samples++;
   };
   const timer = setInterval(sample, intervalMs);
@@ -36,12 +40,20 @@ export function rssMonitor(intervalMs = 50): MemoryMonitor {
   return {
     reset() {
       peak = 0;
+      segmentPeak = 0;
       samples = 0;
       sample();
     },
     peak() {
       sample();
       return { peakBytes: peak, source: 'rss', samples };
+    },
+    segment() {
+      sample();
+      const p = segmentPeak;
+      segmentPeak = 0;
+      sample();
+      return p;
     },
     async stop() {
       clearInterval(timer);
@@ -81,6 +93,8 @@ export function nvidiaSmiMonitor(intervalMs = 50, pid = process.pid): MemoryMoni
   const idle = gpuUsedBytes();
   let procPeak = 0;
   let gpuPeak = 0;
+  let procSegment = 0;
+  let gpuSegment = 0;
   let samples = 0;
   const apps: ChildProcess = spawn(
     'nvidia-smi',
@@ -97,11 +111,14 @@ export function nvidiaSmiMonitor(intervalMs = 50, pid = process.pid): MemoryMoni
     if (Number(p) !== pid) return;
     const bytes = Number.parseFloat(used ?? '') * MiB;
     if (bytes > procPeak) procPeak = bytes;
+    if (bytes > procSegment) procSegment = bytes;
     samples++;
   });
   onLines(gpu, (line) => {
     const mib = Number.parseFloat(line);
-    if (Number.isFinite(mib) && mib * MiB - idle > gpuPeak) gpuPeak = mib * MiB - idle;
+    if (!Number.isFinite(mib)) return;
+    gpuPeak = Math.max(gpuPeak, mib * MiB - idle);
+    gpuSegment = Math.max(gpuSegment, mib * MiB - idle);
   });
   apps.unref();
   gpu.unref();
@@ -109,7 +126,15 @@ export function nvidiaSmiMonitor(intervalMs = 50, pid = process.pid): MemoryMoni
     reset() {
       procPeak = 0;
       gpuPeak = 0;
+      procSegment = 0;
+      gpuSegment = 0;
       samples = 0;
+    },
+    segment() {
+      const p = samples > 0 ? procSegment : gpuSegment;
+      procSegment = 0;
+      gpuSegment = 0;
+      return p;
     },
     peak() {
       if (samples > 0) return { peakBytes: procPeak, source: 'nvidia-smi process', samples };

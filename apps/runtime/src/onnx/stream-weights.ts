@@ -18,8 +18,11 @@ type INode = onnxProto.onnx.INodeProto;
 const CONSTANT_WEIGHT_OPS = new Set(['NhwcConv']);
 const FLOAT16 = 10;
 const FLOAT32 = 1;
+/** The smallest weights, together at most this share of the bytes, stay resident: most of the tensors (biases,
+ *  norms; each streamed one costs a copy and a graph node) and almost none of the bytes. */
+const RESIDENT_SHARE = 0.01;
 
-/** The model with every external-data initializer turned into a host-fed input (small constants stay). */
+/** The model with its external-data weights turned into host-fed inputs (constants and the smallest weights stay). */
 export function streamWeights(from: BuiltModel | OnnxPath, target: Target): BuiltModel {
   const built = 'model' in from ? from : readWithExternalData(from.modelPath);
   const model = onnx.ModelProto.decode(built.model);
@@ -33,6 +36,7 @@ export function streamWeights(from: BuiltModel | OnnxPath, target: Target): Buil
   const pinned = new Set(
     (graph.node ?? []).filter((n) => CONSTANT_WEIGHT_OPS.has(n.opType ?? '')).flatMap((n) => n.input ?? []),
   );
+  for (const name of smallest(graph.initializer ?? [], RESIDENT_SHARE)) pinned.add(name);
   for (const t of graph.initializer ?? []) {
     if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL || pinned.has(t.name ?? '')) {
       kept.push(t);
@@ -61,6 +65,22 @@ export function streamWeights(from: BuiltModel | OnnxPath, target: Target): Buil
     kept.some((t) => t.externalData?.some((e) => e.key === 'location' && e.value === f.path)),
   );
   return { model: onnx.ModelProto.encode(model).finish(), externalData, hostWeights };
+}
+
+/** Names of the smallest external weights whose bytes add up to at most `share` of all external weight bytes. */
+function smallest(initializers: readonly ITensor[], share: number): string[] {
+  const sized = initializers
+    .filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
+    .map((t) => ({ name: t.name ?? '', bytes: Number(t.externalData?.find((e) => e.key === 'length')?.value ?? 0) }))
+    .sort((a, b) => a.bytes - b.bytes);
+  let budget = share * sized.reduce((a, t) => a + t.bytes, 0);
+  const out: string[] = [];
+  for (const t of sized) {
+    if (t.bytes > budget) break;
+    budget -= t.bytes;
+    out.push(t.name);
+  }
+  return out;
 }
 
 /** An ONNX file and every external data file it names (read whole: streamed weights live in host memory). */
