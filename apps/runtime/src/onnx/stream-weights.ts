@@ -3,10 +3,10 @@
 // ONNX Runtime's default order (a reverse DFS from the outputs that visits lower node indices last) then copies each
 // weight just before its first consumer and frees it after its last, so the GPU holds activations and a few layers'
 // weights at a time, not the model.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import type { BuiltModel, HostWeight } from './built-model.ts';
+import type { BuiltModel, ExternalDataFile, HostWeight } from './built-model.ts';
 import type { Target } from './graph-builder.ts';
 import type { OnnxPath } from './session.ts';
 
@@ -21,33 +21,67 @@ const FLOAT32 = 1;
 /** The smallest weights, together at most this share of the bytes, stay resident: most of the tensors (biases,
  *  norms; each streamed one costs a copy and a graph node) and almost none of the bytes. */
 const RESIDENT_SHARE = 0.01;
+const RESIDENT_FILE = 'resident.onnx_data';
+const ALIGN = 64;
+
+/** Where an external initializer's bytes are. */
+interface ExternalRef {
+  readonly location: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** Reads an initializer's bytes: a view of an in-memory chunk, or read from the file beside the model. */
+interface ByteSource {
+  read(ref: ExternalRef, tensor: string): Uint8Array;
+  close(): void;
+}
 
 /** The model with its external-data weights turned into host-fed inputs (constants and the smallest weights stay). */
 export function streamWeights(from: BuiltModel | OnnxPath, target: Target): BuiltModel {
-  const built = 'model' in from ? from : readWithExternalData(from.modelPath);
-  const model = onnx.ModelProto.decode(built.model);
+  const modelBytes = 'model' in from ? from.model : readFileSync(from.modelPath);
+  const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph;
   if (!graph) throw new Error('streamWeights: the model has no graph');
-  const chunks = new Map(built.externalData.map((f) => [f.path, f.data]));
-  const kept: ITensor[] = [];
-  const hostWeights: HostWeight[] = [...(built.hostWeights ?? [])];
-  const copies: INode[] = [];
-  const renamed = new Map<string, string>();
-  const pinned = new Set(
+  const external = (graph.initializer ?? []).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  if (external.length === 0) return 'model' in from ? from : { model: modelBytes, externalData: [] };
+  const source = 'model' in from ? memorySource(from.externalData) : fileSource(from.modelPath);
+  try {
+    return stream(model, external, source, target, 'model' in from ? (from.hostWeights ?? []) : []);
+  } finally {
+    source.close();
+  }
+}
+
+function stream(
+  model: onnxProto.onnx.ModelProto,
+  external: readonly ITensor[],
+  source: ByteSource,
+  target: Target,
+  earlier: readonly HostWeight[],
+): BuiltModel {
+  const graph = model.graph as onnxProto.onnx.IGraphProto;
+  const resident = new Set(
     (graph.node ?? []).filter((n) => CONSTANT_WEIGHT_OPS.has(n.opType ?? '')).flatMap((n) => n.input ?? []),
   );
-  for (const name of smallest(graph.initializer ?? [], RESIDENT_SHARE)) pinned.add(name);
-  for (const t of graph.initializer ?? []) {
-    if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL || pinned.has(t.name ?? '')) {
-      kept.push(t);
+  for (const t of external) if (t.dataType !== FLOAT16 && t.dataType !== FLOAT32) resident.add(t.name ?? '');
+  for (const name of smallest(external, RESIDENT_SHARE)) resident.add(name);
+  const hostWeights: HostWeight[] = [...earlier];
+  const kept: { tensor: ITensor; bytes: Uint8Array }[] = [];
+  const copies: INode[] = [];
+  const renamed = new Map<string, string>();
+  for (const t of external) {
+    const name = t.name ?? '';
+    const bytes = source.read(externalRef(t), name);
+    if (resident.has(name)) {
+      kept.push({ tensor: t, bytes });
       continue;
     }
-    const name = t.name ?? '';
     const dims = (t.dims ?? []).map(Number);
-    hostWeights.push(hostWeight(name, t, dims, chunks));
+    hostWeights.push(hostWeight(name, t.dataType ?? 0, dims, bytes));
     graph.input = [
       ...(graph.input ?? []),
-      { name, type: { tensorType: { elemType: t.dataType, shape: shape(dims) } } },
+      { name, type: { tensorType: { elemType: t.dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } },
     ];
     // SDFLOW_STREAM_COPIES=0 (GPU experiments): plain inputs, which ONNX Runtime copies all at once before a run
     if (target === 'cuda' && process.env.SDFLOW_STREAM_COPIES !== '0') {
@@ -56,22 +90,43 @@ export function streamWeights(from: BuiltModel | OnnxPath, target: Target): Buil
       renamed.set(name, dev);
     }
   }
-  if (hostWeights.length === (built.hostWeights?.length ?? 0)) return built;
   for (const node of graph.node ?? []) node.input = (node.input ?? []).map((i) => renamed.get(i) ?? i);
   graph.node = [...copies, ...(graph.node ?? [])];
-  graph.initializer = kept;
-  // pinned weights keep their external data (the chunks stay whole: ORT reads the offsets it is given)
-  const externalData = built.externalData.filter((f) =>
-    kept.some((t) => t.externalData?.some((e) => e.key === 'location' && e.value === f.path)),
-  );
+  const externalData = packResident(kept);
+  const streamed = new Set(external.filter((t) => !resident.has(t.name ?? '')));
+  graph.initializer = (graph.initializer ?? []).filter((t) => !streamed.has(t));
   return { model: onnx.ModelProto.encode(model).finish(), externalData, hostWeights };
 }
 
-/** Names of the smallest external weights whose bytes add up to at most `share` of all external weight bytes. */
-function smallest(initializers: readonly ITensor[], share: number): string[] {
-  const sized = initializers
-    .filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)
-    .map((t) => ({ name: t.name ?? '', bytes: Number(t.externalData?.find((e) => e.key === 'length')?.value ?? 0) }))
+/** The resident weights' bytes in one new external data file, their entries pointed at it. */
+function packResident(kept: readonly { tensor: ITensor; bytes: Uint8Array }[]): ExternalDataFile[] {
+  if (kept.length === 0) return [];
+  const at = (i: number) => Math.ceil(i / ALIGN) * ALIGN;
+  const size = kept.reduce((end, k) => at(end) + k.bytes.byteLength, 0);
+  const data = new Uint8Array(size);
+  let end = 0;
+  for (const { tensor, bytes } of kept) {
+    const offset = at(end);
+    data.set(bytes, offset);
+    end = offset + bytes.byteLength;
+    tensor.externalData = [
+      { key: 'location', value: RESIDENT_FILE },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(bytes.byteLength) },
+    ];
+  }
+  return [{ path: RESIDENT_FILE, data }];
+}
+
+function externalRef(t: ITensor): ExternalRef {
+  const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value ?? '';
+  return { location: entry('location'), offset: Number(entry('offset') || 0), length: Number(entry('length')) };
+}
+
+/** Names of the smallest external weights whose bytes add up to at most `share` of all of them. */
+function smallest(external: readonly ITensor[], share: number): string[] {
+  const sized = external
+    .map((t) => ({ name: t.name ?? '', bytes: externalRef(t).length }))
     .sort((a, b) => a.bytes - b.bytes);
   let budget = share * sized.reduce((a, t) => a + t.bytes, 0);
   const out: string[] = [];
@@ -83,42 +138,52 @@ function smallest(initializers: readonly ITensor[], share: number): string[] {
   return out;
 }
 
-/** An ONNX file and every external data file it names (read whole: streamed weights live in host memory). */
-function readWithExternalData(modelPath: string): BuiltModel {
-  const model = readFileSync(modelPath);
-  const locations = new Set<string>();
-  for (const t of onnx.ModelProto.decode(model).graph?.initializer ?? [])
-    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) locations.add(e.value);
-  const externalData = [...locations].map((path) => ({ path, data: readWhole(join(dirname(modelPath), path)) }));
-  return { model, externalData };
+function memorySource(files: readonly ExternalDataFile[]): ByteSource {
+  const chunks = new Map(files.map((f) => [f.path, f.data]));
+  return {
+    read(ref, tensor) {
+      const chunk = chunks.get(ref.location);
+      if (!chunk) throw new Error(`streamWeights: weight '${tensor}' names external data '${ref.location}', not given`);
+      return chunk.subarray(ref.offset, ref.offset + ref.length);
+    },
+    close() {},
+  };
 }
 
-/** readFileSync stops at 2 GiB; an Optimum export's single model.onnx_data is often larger. */
-function readWhole(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const data = new Uint8Array(fstatSync(fd).size);
-    for (let at = 0; at < data.length; ) {
-      const n = readSync(fd, data, at, Math.min(data.length - at, 1 << 30), at);
-      if (n === 0) throw new Error(`${path}: file ended at byte ${at} of ${data.length}`);
-      at += n;
-    }
-    return data;
-  } finally {
-    closeSync(fd);
-  }
+/** Each tensor read on its own from the files beside the model: an export's single data file may pass 4 GiB, more
+ *  than one typed array holds. */
+function fileSource(modelPath: string): ByteSource {
+  const fds = new Map<string, number>();
+  return {
+    read(ref, tensor) {
+      const path = join(dirname(modelPath), ref.location);
+      let fd = fds.get(path);
+      if (fd === undefined) {
+        try {
+          fd = openSync(path, 'r');
+        } catch (e) {
+          throw new Error(`${path}: cannot open the external data of weight '${tensor}' (${(e as Error).message})`);
+        }
+        fds.set(path, fd);
+      }
+      const out = new Uint8Array(ref.length);
+      for (let got = 0; got < ref.length; ) {
+        const n = readSync(fd, out, got, ref.length - got, ref.offset + got);
+        if (n === 0) throw new Error(`${path}: ends before weight '${tensor}' (bytes ${ref.offset}+${ref.length})`);
+        got += n;
+      }
+      return out;
+    },
+    close() {
+      for (const fd of fds.values()) closeSync(fd);
+    },
+  };
 }
 
-function hostWeight(name: string, t: ITensor, dims: number[], chunks: Map<string, Uint8Array>): HostWeight {
-  const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value ?? '';
-  const chunk = chunks.get(entry('location'));
-  if (!chunk) throw new Error(`streamWeights: weight '${name}' names external data '${entry('location')}', not given`);
-  const offset = Number(entry('offset') || 0);
-  const length = Number(entry('length'));
-  const bytes = chunk.subarray(offset, offset + length);
-  if (t.dataType === FLOAT16) return { name, dims, dtype: 'float16', data: view(bytes, 2, Uint16Array) };
-  if (t.dataType === FLOAT32) return { name, dims, dtype: 'float32', data: view(bytes, 4, Float32Array) };
-  throw new Error(`streamWeights: weight '${name}' has element type ${t.dataType}; only float16/float32 are streamed`);
+function hostWeight(name: string, dataType: number, dims: number[], bytes: Uint8Array): HostWeight {
+  if (dataType === FLOAT16) return { name, dims, dtype: 'float16', data: view(bytes, 2, Uint16Array) };
+  if (dataType === FLOAT32) return { name, dims, dtype: 'float32', data: view(bytes, 4, Float32Array) };
+  throw new Error(`streamWeights: weight '${name}' has element type ${dataType}; only float16/float32 are streamed`);
 }
 
 /** A typed view of the bytes (a copy only where they are not aligned to the element size). */
@@ -131,8 +196,4 @@ function view<A extends Uint16Array | Float32Array>(
   const a = new Ctor(b.byteLength / size);
   new Uint8Array(a.buffer).set(b);
   return a;
-}
-
-function shape(dims: number[]) {
-  return { dim: dims.map((d) => ({ dimValue: d })) };
 }
