@@ -15,8 +15,6 @@ export interface BuildRequest {
   readonly target: Target;
   /** Attention graphs (builders default to 'mha'); only the UNet's request sets it. Exports on disk ignore it. */
   readonly attention?: 'mha' | 'matmul';
-  /** The graph's weights will be streamed from host memory (onnx/stream-weights.ts); exports on disk ignore it. */
-  readonly streamedWeights?: boolean;
 }
 
 /** One buildable component: a graph from weights, or an ONNX export already on disk. */

@@ -79,13 +79,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
           component: c.name,
           device: h.device,
           build: () => {
-            const req = {
-              precision: h.precision,
-              target: h.device,
-              attention: graphAttention(h),
-              streamedWeights: streamed,
-            };
-            const built = c.build(req);
+            const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
             return streamed ? streamWeights(built, h.device) : built;
           },
         },

@@ -40,8 +40,6 @@ export interface UnetBuildOptions {
   fusions?: Partial<UnetFusions>;
   /** Names config.json in errors; default `${weights.description}/config.json`. */
   configFile?: string;
-  /** The weights will be graph inputs fed at run time (onnx/stream-weights.ts, sequential offload). */
-  streamedWeights?: boolean;
 }
 
 /** config.json -> resolved architecture, with the text_embeds width checked against numTimeIds. */
@@ -81,9 +79,7 @@ export function buildUnet(config: unknown, weights: WeightSource, opts: UnetBuil
   const ehs = g.inputFloat('encoder_hidden_states', ['batch', 'sequence', a.crossAttentionDim]);
   const textEmbeds = g.inputFloat('text_embeds', ['batch', textEmbedsDim(a, opts)]);
   const timeIds = g.input('time_ids', 'float32', ['batch', n]);
-  // ONNX Runtime's CUDA NhwcConv takes only constant weights: a graph fed its weights at run time stays NCHW
-  const fusions = opts.streamedWeights ? { ...opts.fusions, layout: 'nchw' as const } : opts.fusions;
-  const emitter = new UnetEmitter(g, a, n, resolveFusions(opts.target, fusions));
+  const emitter = new UnetEmitter(g, a, n, resolveFusions(opts.target, opts.fusions));
   const state: UnetState = { ehs, skips: new Map() };
   for (const part of planUnet(a)) emitter.emit(state, part, { sample, timestep, textEmbeds, timeIds });
   g.outputFloat(state.hidden as NonNullable<UnetState['hidden']>, UNET_OUTPUT, [

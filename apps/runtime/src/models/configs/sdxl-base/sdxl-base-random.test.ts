@@ -54,17 +54,16 @@ describe('sdxl-base-random', () => {
     await s.release();
   });
 
-  it('keeps graphs apart in the build cache by attention, streamed weights and the default CUDA fusions', () => {
+  it('keeps graphs apart in the build cache by attention and the default CUDA fusions', () => {
     const dirs = [
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'mha' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', attention: 'matmul' }),
-      buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cuda', streamedWeights: true }),
       buildCacheDir('/c', 'unet', { precision: 'fp32', target: 'cuda' }),
       buildCacheDir('/c', 'unet', { precision: 'fp16', target: 'cpu' }),
     ];
     expect(dirs[0]).toBe(dirs[1]); // mha is the builders' default: the same graph, the same folder
-    expect(new Set(dirs).size).toBe(5);
+    expect(new Set(dirs).size).toBe(4);
     // a cache written under other default fusions is not this graph
     expect(path.basename(dirs[0]!)).toMatch(/^sdxl-base-random-unet-fp16-cuda-f[0-9a-f]{8}$/);
   });

@@ -51,16 +51,12 @@ export function sdxlBaseRandomModel(configDir = process.env.SDFLOW_SDXL_BASE_CON
 /** One folder per distinct graph: everything in the build request that changes the graph is in its name. */
 export function buildCacheDir(cacheDir: string, name: string, req: BuildRequest): string {
   const attention = req.attention && req.attention !== 'mha' ? `-${req.attention}` : '';
-  const streamed = req.streamedWeights ? '-streamed' : '';
   // the UNet's CUDA graph changes with the default fusions: a cache built before a default changed must not be used
   const fusions =
     name === 'unet' && req.target === 'cuda'
       ? `-f${createHash('sha256').update(JSON.stringify(DEFAULT_CUDA_FUSIONS)).digest('hex').slice(0, 8)}`
       : '';
-  return join(
-    cacheDir,
-    `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${streamed}${fusions}`,
-  );
+  return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${fusions}`);
 }
 
 /** The graph from dir/model.onnx when an earlier process built it, else built now and written there. */
