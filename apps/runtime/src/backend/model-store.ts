@@ -1,6 +1,7 @@
 import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
 import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
+import type { ComponentTiming } from './component-timing.ts';
 
 // Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
 //   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set)
@@ -29,13 +30,6 @@ export interface ModelStoreStats {
   readonly timing: Readonly<Record<string, ComponentTiming>>;
   /** per live session: bytes of weights it feeds from host memory on every run (streamed weights) */
   readonly hostWeightBytes: Readonly<Record<string, number>>;
-}
-
-export interface ComponentTiming {
-  creates: number;
-  createMs: number;
-  runs: number;
-  runMs: number;
 }
 
 interface Entry {

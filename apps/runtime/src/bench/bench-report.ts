@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ComponentTiming } from '../backend/component-timing.ts';
 
 // What `sdflow bench` measures and writes (--json), and the table it prints.
 
@@ -9,15 +10,6 @@ export const NodeTiming = z.object({
   /** Peak memory while the node ran, as the run's peak measures it (GPU from the driver on cuda, else RSS). */
   peakBytes: z.number().optional(),
 });
-
-/** Per model component during one run: session creations and runs (ONNX Runtime calls) with their wall times. */
-export const ComponentTiming = z.object({
-  creates: z.number(),
-  createMs: z.number(),
-  runs: z.number(),
-  runMs: z.number(),
-});
-export type ComponentTiming = z.infer<typeof ComponentTiming>;
 
 export const RunMeasure = z.object({
   /** Wall time of the whole run, as the executor measured it. */

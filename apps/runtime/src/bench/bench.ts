@@ -5,19 +5,14 @@ import { catalog } from '@sdflow/nodes/catalog.ts';
 import { formatProblem } from '@sdflow/nodes/graph/problem.ts';
 import { validateWorkflow } from '@sdflow/nodes/graph/validate.ts';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
+import { z } from 'zod';
+import { ComponentTiming } from '../backend/component-timing.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
 import type { RunResult } from '../executor/execute.ts';
 import { type BenchBackendOptions, catalogSpec, defaultBackendSpec } from './bench-backend.ts';
 import { type BenchOptions, parseBenchArgs } from './bench-options.ts';
-import {
-  type BenchReport,
-  type ComponentTiming,
-  formatReport,
-  type RunMeasure,
-  summarize,
-  type WorkflowBench,
-} from './bench-report.ts';
+import { type BenchReport, formatReport, type RunMeasure, summarize, type WorkflowBench } from './bench-report.ts';
 import {
   gpuDescription,
   type MemoryMonitor,
@@ -138,13 +133,18 @@ async function runOnce(engine: Engine, workflow: Workflow): Promise<RunResult> {
 
 /** The backend's per-component timings (the ONNX backend's model store), or undefined for backends without. */
 async function componentTimings(engine: Engine): Promise<Record<string, ComponentTiming> | undefined> {
+  let stats: unknown;
   try {
-    const stats = await engine.callBackend<{ timing?: Record<string, ComponentTiming> }>('storeStats');
-    return stats.timing;
+    stats = await engine.callBackend('storeStats');
   } catch {
     return undefined;
   }
+  // checked where it crosses the worker boundary: a backend's stats that are not timings are none
+  const parsed = StoreTimings.safeParse(stats);
+  return parsed.success ? parsed.data.timing : undefined;
 }
+
+const StoreTimings = z.object({ timing: z.record(z.string(), ComponentTiming) });
 
 function timingDelta(
   before: Record<string, ComponentTiming>,
