@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AttentionMode, UnetHandle } from '@sdflow/nodes/values.ts';
@@ -7,23 +7,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureDir } from '../sdxl/testing/references.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
 import type { SessionSpec } from './model-store.ts';
-import { createOnnxBackend } from './onnx-backend.ts';
+import { testBackends } from './testing/test-backends.ts';
 
 // loadModel's attention switch: plain (MatMul + Softmax) UNet graphs give fused (MultiHeadAttention) outputs, and
 // live in sessions of their own beside the fused ones.
 
 const work = mkdtempSync(path.join(tmpdir(), 'sdflow-attention-'));
 const signal = new AbortController().signal;
-const b = createOnnxBackend({
-  modelsDir: path.dirname(fixtureDir),
-  outputDir: path.join(work, 'out'),
-  cacheDir: path.join(work, 'cache'),
-  threads: 1,
-});
-afterAll(async () => {
-  await b.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const backends = testBackends(work, path.dirname(fixtureDir));
+const b = backends.create();
+afterAll(() => backends.disposeAll());
 
 // every session spec the store is asked for, to inspect the graph each UNet session runs
 const specs: SessionSpec[] = [];

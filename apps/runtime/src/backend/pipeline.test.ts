@@ -1,25 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureDir, readReferenceTensors, reference, relativeError } from '../sdxl/testing/references.ts';
-import { createOnnxBackend } from './onnx-backend.ts';
-import { plainDecode } from './testing/test-backends.ts';
+import { plainDecode, testBackends } from './testing/test-backends.ts';
 
 // The full 4-step pipeline through the backend API reproduces diffusers' pipeline.safetensors (euler, cfg 5, 32x32).
 
 const refs = readReferenceTensors('pipeline.safetensors');
 const work = mkdtempSync(path.join(tmpdir(), 'sdflow-pipeline-'));
-const backend = createOnnxBackend({
-  modelsDir: path.dirname(fixtureDir),
-  outputDir: path.join(work, 'out'),
-  cacheDir: path.join(work, 'cache'),
-  threads: 1,
-});
-afterAll(async () => {
-  await backend.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const backends = testBackends(work, path.dirname(fixtureDir));
+const backend = backends.create();
+afterAll(() => backends.disposeAll());
 
 const signal = new AbortController().signal;
 const model = backend.loadModel({

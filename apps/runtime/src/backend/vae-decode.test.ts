@@ -1,23 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { VaeDecodeRequest } from '@sdflow/nodes/backend.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureDir, relativeError } from '../sdxl/testing/references.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
-import { createOnnxBackend } from './onnx-backend.ts';
+import { testBackends } from './testing/test-backends.ts';
 import { decodeLatents, tileStarts } from './vae-decode.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'sdflow-vae-'));
-const backend = createOnnxBackend({
-  modelsDir: path.dirname(fixtureDir),
-  outputDir: path.join(work, 'out'),
-  cacheDir: path.join(work, 'cache'),
-});
-afterAll(async () => {
-  await backend.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const backends = testBackends(work, path.dirname(fixtureDir));
+const backend = backends.create();
+afterAll(() => backends.disposeAll());
 const signal = new AbortController().signal;
 
 describe('VAE decode options', () => {

@@ -1,23 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createOnnxBackend } from '../../backend/onnx-backend.ts';
-import { plainDecode } from '../../backend/testing/test-backends.ts';
+import { plainDecode, testBackends } from '../../backend/testing/test-backends.ts';
 import { fixtureDir } from '../../sdxl/testing/references.ts';
 import { parseMerges } from '../../sdxl/tokenizer.ts';
 import { defaultClipVocab } from './clip-bpe-vocab.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'sdflow-default-'));
-const backend = createOnnxBackend({
-  modelsDir: path.join(work, 'models'),
-  outputDir: path.join(work, 'out'),
-  cacheDir: path.join(work, 'cache'),
-});
-afterAll(async () => {
-  await backend.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
+const backends = testBackends(work, path.join(work, 'models'));
+const backend = backends.create();
+afterAll(() => backends.disposeAll());
 const signal = new AbortController().signal;
 
 describe('built-in default model', () => {
