@@ -1,7 +1,7 @@
 import type { DenoiseRequest } from '@sdflow/nodes/backend.ts';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
-import { applyGuidance, duplicateForCfg, unetConditioning } from '../sdxl/conditioning.ts';
+import { applyGuidance, unetConditioning } from '../sdxl/conditioning.ts';
 import { latentToRgb } from '../sdxl/latent2rgb.ts';
 import { createScheduler, firstStepForStrength } from '../sdxl/schedulers/create-scheduler.ts';
 import type { SchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
@@ -55,10 +55,15 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     req.cfg,
   );
   const total = scheduler.timesteps.length - start;
+  // buffers reused across steps (fresh megabyte arrays per step cost more in page faults than the arithmetic); the
+  // step buffers alternate so a step never writes the sample it reads
+  const sample = new Float32Array(cond.cfg ? 2 * n : n);
+  const eps = cond.cfg ? new Float32Array(n) : undefined;
+  const stepBuffers = [0, 1].map(() => ({ prev: new Float32Array(n), pred: new Float32Array(n) }));
   for (let i = start; i < scheduler.timesteps.length; i++) {
     throwIfAborted(req.signal);
-    const scaled = scheduler.scaleModelInput(x, i);
-    const sample = cond.cfg ? duplicateForCfg(scaled) : scaled;
+    scheduler.scaleModelInput(x, i, sample.subarray(0, n));
+    if (cond.cfg) sample.copyWithin(n, 0, n); // [uncond, text] halves see the same latents
     const out = await deps.runUnet({
       sample: { dims: [cond.cfg ? 2 * batch : batch, channels, h, w], data: sample },
       timestep: { dims: [1], data: new Float32Array([scheduler.timesteps[i]!]) },
@@ -66,8 +71,8 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
       text_embeds: cond.textEmbeds,
       time_ids: cond.timeIds,
     });
-    const eps = cond.cfg ? applyGuidance(out.data, req.cfg) : out.data;
-    const { prevSample, predOriginalSample } = scheduler.step(eps, i, x, generator);
+    const noise = eps ? applyGuidance(out.data, req.cfg, eps) : out.data;
+    const { prevSample, predOriginalSample } = scheduler.step(noise, i, x, generator, stepBuffers[i % 2]);
     x = prevSample;
     const step = i - start + 1;
     req.onStep({ step, total });

@@ -91,18 +91,14 @@ export function unetConditioning(
 }
 
 /** [x] -> [x, x] for the CFG batch (torch.cat([latents] * 2)). */
-export function duplicateForCfg(x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length * 2);
-  out.set(x);
-  out.set(x, x.length);
-  return out;
-}
-
 /** noise_pred_uncond + g * (noise_pred_text - noise_pred_uncond) over the [uncond, text] halves, in float32. */
-export function applyGuidance(noisePred: Float32Array, guidance: number): Float32Array {
+export function applyGuidance(
+  noisePred: Float32Array,
+  guidance: number,
+  out = new Float32Array(noisePred.length / 2),
+): Float32Array {
   const half = noisePred.length / 2;
   const g = f(guidance);
-  const out = new Float32Array(half);
   for (let i = 0; i < half; i++) {
     const u = noisePred[i]!;
     out[i] = f(u + f(g * f(noisePred[half + i]! - u)));

@@ -25,8 +25,10 @@ export class DdimScheduler implements Scheduler {
     this.stepRatio = Math.floor(config.num_train_timesteps / steps);
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+  scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
+    if (!out) return sample;
+    out.set(sample);
+    return out;
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {

@@ -55,8 +55,10 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.timesteps = timesteps;
   }
 
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+  scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
+    if (!out) return sample;
+    out.set(sample);
+    return out;
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {

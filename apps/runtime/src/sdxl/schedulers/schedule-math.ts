@@ -108,3 +108,9 @@ export interface StepOutput {
   /** x0 estimate, for previews */
   readonly predOriginalSample: Float32Array;
 }
+
+/** Arrays a step may write its outputs into instead of allocating (neither may be the step's input sample). */
+export interface StepBuffers {
+  readonly prev: Float32Array;
+  readonly pred: Float32Array;
+}

@@ -62,6 +62,29 @@ describe('schedulers', () => {
       expect(worstIn).toBeLessThan(1e-6);
       expect(worstX).toBeLessThan(1e-6);
     });
+
+    it(`${key}: writing into reused buffers gives the same bits as fresh arrays`, () => {
+      const x0 = traces.get('trace_x0')!.data;
+      const c = traces.get('trace_c')!.data;
+      const n = x0.length;
+      const run = (reuse: boolean) => {
+        const s = make();
+        const generator = new TorchGenerator(0);
+        const input = new Float32Array(n);
+        const buffers = [0, 1].map(() => ({ prev: new Float32Array(n), pred: new Float32Array(n) }));
+        let x: Float32Array = x0.map((v) => Math.fround(v * s.initNoiseSigma));
+        const seen: number[] = [];
+        for (let i = 0; i < s.timesteps.length; i++) {
+          const xIn = reuse ? s.scaleModelInput(x, i, input) : s.scaleModelInput(x, i);
+          const eps = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
+          const step = reuse ? s.step(eps, i, x, generator, buffers[i % 2]) : s.step(eps, i, x, generator);
+          x = step.prevSample;
+          seen.push(...x.subarray(0, 8), ...step.predOriginalSample.subarray(0, 8));
+        }
+        return [...seen, ...x];
+      };
+      expect(run(true)).toEqual(run(false));
+    });
   }
 
   it('img2img strength starts at diffusers get_timesteps index', () => {
