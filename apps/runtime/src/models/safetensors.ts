@@ -1,6 +1,7 @@
 // Lazy safetensors reader: parses the header once, then reads one tensor at a time at its offset.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { bf16ToF32, f16ToF32, f32ToF16 } from '../onnx/float16.ts';
+import { readFully } from './read-fully.ts';
 import { checkLength, type ReadIntoOptions, rowsCols, transposeInto, type WeightBuffer } from './weight-buffer.ts';
 
 // Every dtype is accepted in a header (checkpoints carry int buffers such as position_ids); reads convert
@@ -129,12 +130,8 @@ export class SafetensorsFile {
     const buf = into ?? new Uint8Array(new ArrayBuffer(Math.ceil(n / 8) * 8), 0, n);
     const fd = openSync(this.path, 'r');
     try {
-      let done = 0;
-      while (done < n) {
-        const got = readSync(fd, buf, done, Math.min(n - done, 1 << 30), e.begin + done);
-        if (got === 0) throw new Error(`${this.path}: truncated safetensors file while reading tensor '${name}'`);
-        done += got;
-      }
+      if (readFully(fd, buf, e.begin) < n)
+        throw new Error(`${this.path}: truncated safetensors file while reading tensor '${name}'`);
     } finally {
       closeSync(fd);
     }

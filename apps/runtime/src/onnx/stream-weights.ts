@@ -3,9 +3,10 @@
 // ONNX Runtime's default order (a reverse DFS from the outputs that visits lower node indices last) then copies each
 // weight just before its first consumer and frees it after its last, so the GPU holds activations and a few layers'
 // weights at a time, not the model.
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
+import { readFully } from '../models/read-fully.ts';
 import type { BuiltModel, ExternalDataFile, HostWeight } from './built-model.ts';
 import type { Target } from './graph-builder.ts';
 import type { OnnxPath } from './session.ts';
@@ -167,11 +168,8 @@ function fileSource(modelPath: string): ByteSource {
         fds.set(path, fd);
       }
       const out = new Uint8Array(ref.length);
-      for (let got = 0; got < ref.length; ) {
-        const n = readSync(fd, out, got, ref.length - got, ref.offset + got);
-        if (n === 0) throw new Error(`${path}: ends before weight '${tensor}' (bytes ${ref.offset}+${ref.length})`);
-        got += n;
-      }
+      if (readFully(fd, out, ref.offset) < ref.length)
+        throw new Error(`${path}: ends before weight '${tensor}' (bytes ${ref.offset}+${ref.length})`);
       return out;
     },
     close() {
