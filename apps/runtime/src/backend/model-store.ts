@@ -36,7 +36,7 @@ interface Entry {
   readonly spec: SessionSpec;
   readonly session: Promise<Session>;
   readonly bytes: number;
-  hostWeightBytes: number;
+  readonly hostWeightBytes: number;
   users: number;
   lastUse: number;
 }
@@ -119,13 +119,14 @@ export class ModelStore {
     }
     const bytes =
       'model' in built ? built.model.byteLength + built.externalData.reduce((a, f) => a + f.data.byteLength, 0) : 0;
+    const hostWeightBytes = 'model' in built ? (built.hostWeights ?? []).reduce((a, w) => a + w.data.byteLength, 0) : 0;
     if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
     const start = performance.now();
     const session = createSession(built, { device: spec.device, threads: this.opts.threads, label: spec.component });
-    const entry: Entry = { spec, session, bytes, hostWeightBytes: 0, users: 0, lastUse: ++this.clock };
+    const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
     try {
-      entry.hostWeightBytes = (await session).hostWeightBytes;
+      await session;
     } catch (e) {
       this.live.delete(spec.key);
       throw e;

@@ -34,8 +34,6 @@ export interface Session {
   readonly outputNames: readonly string[];
   /** ONNX element type of each tensor input ('float32', 'float16', 'int64', 'int32', ...). */
   readonly inputTypes: Readonly<Record<string, string>>;
-  /** Bytes of weights fed from host memory on every run (0 unless the graph's weights are streamed). */
-  readonly hostWeightBytes: number;
   /** Float outputs come back as float32 (float16 converted); int outputs as float32 numbers. */
   run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
@@ -85,7 +83,6 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
     inputNames: s.inputNames.filter((n) => !streamed.has(n)),
     outputNames: s.outputNames,
     inputTypes: Object.fromEntries(inputTypes),
-    hostWeightBytes: hostWeights.reduce((a, w) => a + w.data.byteLength, 0),
     async run(feeds) {
       const ortFeeds: Record<string, ort.Tensor> = { ...weightFeeds };
       for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = toOrt(f, inputTypes.get(name));
