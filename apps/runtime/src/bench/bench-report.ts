@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ComponentTiming } from '../backend/component-timing.ts';
+import { median } from './time-runs.ts';
 
 // What `sdflow bench` measures and writes (--json), and the table it prints.
 
@@ -60,12 +61,6 @@ export const BenchReport = z.object({
   workflows: z.array(WorkflowBench),
 });
 export type BenchReport = z.infer<typeof BenchReport>;
-
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** Medians over the timed runs of one workflow. */
 export function summarize(runs: readonly RunMeasure[], steps: Record<string, number>): WorkflowBench['median'] {

@@ -3,6 +3,8 @@
 // (between forwards the host runs JavaScript and I/O; inside one, kernels follow each other back to back) and says
 // which kernels and which kinds of kernel take the GPU time of one forward. Pure: the CLI is kernel-trace-cli.ts.
 
+import { median } from './time-runs.ts';
+
 export interface TraceRecord {
   /** ns since the earliest record of the trace */
   start: number;
@@ -128,12 +130,6 @@ export function splitBursts(records: readonly TraceRecord[], gapNs: number): Bur
     records: rs,
   }));
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /**
  * The timed forwards: the last `forwards` bursts whose GPU busy time is within a factor 2 of a reference forward.

@@ -1,6 +1,7 @@
 import { MemorySource } from '../models/memory-source.ts';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
 import { createSession } from '../onnx/session.ts';
+import { timeRuns } from './time-runs.ts';
 
 // The card's fp16 matmul rate through ONNX Runtime, the yardstick for the UNet's achieved rate: a chain of
 // `depth` [n, n] x [n, n] MatMuls on one resident weight, so the host copy of the input is small beside the work.
@@ -34,14 +35,7 @@ export async function matmulRate(opts: {
   g.outputFloat(g.op1('ReduceMean', [y], { keepdims: 1 }), 'mean', [1, 1]);
   const s = await createSession(g.build(), { device: opts.device });
   const feed = { x: { dims: [n, n], data: new Float32Array(n * n).fill(0.5) } };
-  await s.run(feed);
-  await s.run(feed);
-  const times: number[] = [];
-  for (let i = 0; i < (opts.runs ?? 10); i++) {
-    const t0 = performance.now();
-    await s.run(feed);
-    times.push(performance.now() - t0);
-  }
+  const { ms: times } = await timeRuns(() => s.run(feed), 2, opts.runs ?? 10);
   await s.release();
   times.sort((a, b) => a - b);
   const ms = times[Math.floor(times.length / 2)] as number;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SDXL_BASE_DIR, sdxlBaseRandomModel } from '../models/configs/sdxl-base/sdxl-base-random.ts';
 import { parseUnetConfig } from '../onnx/builders/unet-config.ts';
 import { createSession } from '../onnx/session.ts';
+import { timeRuns } from './time-runs.ts';
 import { unetFlops } from './unet-flops.ts';
 
 // One sdxl-base-random UNet forward at the seed's shape (batch 8 = 4 images x CFG, 128x128 latents, 77 tokens),
@@ -38,14 +39,7 @@ export async function unetRate(opts: {
     text_embeds: fill([b, arch.addInputDim - 6 * arch.addTimeEmbedDim], 0.1),
     time_ids: { dims: [b, 6], data: new Float32Array(b * 6).fill(1024) },
   };
-  await s.run(feeds);
-  await s.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < (opts.runs ?? 10); i++) {
-    const t0 = performance.now();
-    await s.run(feeds);
-    times.push(performance.now() - t0);
-  }
+  const { ms: times } = await timeRuns(() => s.run(feeds), 2, opts.runs ?? 10);
   await s.release();
   times.sort((x, y) => x - y);
   const ms = times[Math.floor(times.length / 2)] as number;

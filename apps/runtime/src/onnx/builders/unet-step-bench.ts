@@ -13,6 +13,7 @@ import {
   nvidiaSmiMonitor,
   rssMonitor,
 } from '../../bench/memory-monitor.ts';
+import { median, timeRuns } from '../../bench/time-runs.ts';
 import { unetFlops } from '../../bench/unet-flops.ts';
 import { SDXL_BASE_DIR } from '../../models/configs/sdxl-base/sdxl-base-random.ts';
 import { SyntheticSource } from '../../models/synthetic-weights.ts';
@@ -46,13 +47,6 @@ interface VariantResult {
   profileTop?: { op: string; ms: number; share: number }[];
   error?: string;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[(s.length - 1) / 2] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 function pseudo(dims: number[], seed: number, scale = 1): Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -96,14 +90,9 @@ async function matmulRate(device: Device, n: number): Promise<number> {
     g.output(g.op1('ReduceMax', [x], { keepdims: 0 }), 'y', 'float16', []);
     const s = await createSession(g.build(), { device, label: 'matmul' });
     const feed: Feed = { dims: [n, n], data: new Uint16Array(n * n).fill(0x2c00), dtype: 'float16' };
-    const times: number[] = [];
-    for (let i = 0; i < 8; i++) {
-      const t0 = performance.now();
-      await s.run({ x: feed });
-      if (i >= 3) times.push(performance.now() - t0);
-    }
+    const { ms } = await timeRuns(() => s.run({ x: feed }), 3, 5);
     await s.release();
-    return median(times);
+    return median(ms);
   };
   const short = await timeChain(10);
   const long = await timeChain(60);
@@ -210,13 +199,9 @@ export async function unetStepBench(argv: string[]): Promise<void> {
       built = undefined; // the session holds its own copy
       r.sessionMs = performance.now() - t0;
       log(`${v.name}: built in ${(r.buildMs / 1000).toFixed(1)} s, session in ${(r.sessionMs / 1000).toFixed(1)} s`);
-      let outSample: Tensor | undefined;
-      for (let i = 0; i < Number(values.warmup) + Number(values.iters); i++) {
-        const t = performance.now();
-        const o = await session.run(feeds);
-        if (i >= Number(values.warmup)) r.stepMs.push(performance.now() - t);
-        outSample = o.out_sample;
-      }
+      const timed = await timeRuns(() => session.run(feeds), Number(values.warmup), Number(values.iters));
+      r.stepMs.push(...timed.ms);
+      const outSample = timed.last?.out_sample;
       await session.release();
       const peak = monitor.peak();
       r.peakMiB = peak.peakBytes / 2 ** 20;
