@@ -48,7 +48,7 @@ export function streamWeights(from: BuiltModel | OnnxPath, target: Target): Buil
   if (external.length === 0) return 'model' in from ? from : { model: modelBytes, externalData: [] };
   const source = 'model' in from ? memorySource(from.externalData) : fileSource(from.modelPath);
   try {
-    return stream(model, external, source, target, 'model' in from ? (from.hostWeights ?? []) : []);
+    return stream(model, external, source, target);
   } finally {
     source.close();
   }
@@ -59,7 +59,6 @@ function stream(
   external: readonly ITensor[],
   source: ByteSource,
   target: Target,
-  earlier: readonly HostWeight[],
 ): BuiltModel {
   const graph = model.graph as onnxProto.onnx.IGraphProto;
   const resident = new Set(
@@ -67,7 +66,8 @@ function stream(
   );
   for (const t of external) if (t.dataType !== FLOAT16 && t.dataType !== FLOAT32) resident.add(t.name ?? '');
   for (const name of smallest(external, RESIDENT_SHARE)) resident.add(name);
-  const hostWeights: HostWeight[] = [...earlier];
+  const hostWeights: HostWeight[] = [];
+  const inputs = (graph.input ??= []);
   const kept: { tensor: ITensor; bytes: Uint8Array }[] = [];
   const copies: INode[] = [];
   const renamed = new Map<string, string>();
@@ -80,10 +80,10 @@ function stream(
     }
     const dims = (t.dims ?? []).map(Number);
     hostWeights.push(hostWeight(name, t.dataType ?? 0, dims, bytes));
-    graph.input = [
-      ...(graph.input ?? []),
-      { name, type: { tensorType: { elemType: t.dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } },
-    ];
+    inputs.push({
+      name,
+      type: { tensorType: { elemType: t.dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+    });
     // SDFLOW_STREAM_COPIES=0 (GPU experiments): plain inputs, which ONNX Runtime copies all at once before a run
     if (target === 'cuda' && process.env.SDFLOW_STREAM_COPIES !== '0') {
       const dev = `${name}::gpu`;
