@@ -67,7 +67,8 @@ function stream(
   for (const t of external) if (t.dataType !== FLOAT16 && t.dataType !== FLOAT32) resident.add(t.name ?? '');
   for (const name of smallest(external, RESIDENT_SHARE)) resident.add(name);
   const hostWeights: HostWeight[] = [];
-  const inputs = (graph.input ??= []);
+  graph.input ??= [];
+  const inputs = graph.input;
   const kept: { tensor: ITensor; bytes: Uint8Array }[] = [];
   const copies: INode[] = [];
   const renamed = new Map<string, string>();
