@@ -6,7 +6,7 @@
 #                       unet-step-bench.mjs, engine-worker.mjs, backend.mjs, catalog.mjs; plus the assets the bundled
 #                       code reads beside itself. onnxruntime-node and sharp stay external.
 #   configs/sdxl-base/  the SDXL base configs (SDFLOW_SDXL_BASE_CONFIGS)
-#   node_modules/       sharp and its linux-x64 binaries (run.sh init links onnxruntime-node in)
+#   node_modules/       sharp and koffi with their linux-x64 binaries (run.sh init links onnxruntime-node in)
 # Run from anywhere: bash apps/runtime/scripts/gpu/bundle.sh
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
@@ -25,7 +25,7 @@ npx esbuild \
   catalog=nodes/src/catalog.ts \
   --bundle --splitting --format=esm --platform=node --target=node20 \
   --outdir="$out/dist" --out-extension:.js=.mjs \
-  --external:onnxruntime-node --external:sharp \
+  --external:onnxruntime-node --external:sharp --external:koffi \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
   --log-level=warning
 # assets read through import.meta.url, which now points into dist/
@@ -34,6 +34,10 @@ cp -r $rt/src/models/default-model/config "$out/dist/config"
 cp -r $rt/src/models/configs/sdxl-base "$out/configs/"
 find "$out/configs" -name '*.ts' -delete
 cp -r node_modules/sharp node_modules/detect-libc node_modules/semver "$out/node_modules/"
+# koffi (host pinning's FFI) with its linux-x64 binary only
+mkdir -p "$out/node_modules/koffi/build/koffi"
+cp node_modules/koffi/package.json node_modules/koffi/index.js "$out/node_modules/koffi/"
+cp -r node_modules/koffi/build/koffi/linux_x64 "$out/node_modules/koffi/build/koffi/"
 for m in colour sharp-linux-x64 sharp-libvips-linux-x64; do
   if [ -d "node_modules/@img/$m" ]; then cp -r "node_modules/@img/$m" "$out/node_modules/@img/"; fi
 done

@@ -67,6 +67,8 @@ describe('ModelStore', () => {
     expect(s.resident).toEqual(['b']);
     expect(s.peakResident).toBe(1);
     expect(s.hostWeightBytes).toEqual({ b: N * 4 });
+    // host memory is page-locked for CUDA's copies only
+    expect(s.pinning).toEqual({});
   });
 
   it('a budget evicts the least recently used sessions', async () => {

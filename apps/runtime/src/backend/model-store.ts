@@ -1,14 +1,17 @@
 import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
+import { type HostPin, pinHostMemory } from '../onnx/host-pinning.ts';
 import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
 import type { ComponentTiming } from './component-timing.ts';
+import type { PinningReport } from './pinning-report.ts';
 
 // Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
 //   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set)
 //   model:      one component resident at a time (others released before the next is created)
 //   sequential: as model, and the spec builds a graph whose weights stay in host memory (streamed to the GPU layer
 //               by layer on every run, onnx/stream-weights.ts), so a resident session holds activations, not weights
-// Built graphs are kept in host memory under model/sequential offload (the counterpart of weights parked in CPU RAM).
+// Built graphs are kept in host memory under model/sequential offload (the counterpart of weights parked in CPU RAM);
+// on CUDA their streamed weights are page-locked while kept, so each run's copies go by DMA.
 
 export interface SessionSpec {
   /** unique per model + component + precision + device */
@@ -30,6 +33,8 @@ export interface ModelStoreStats {
   readonly timing: Readonly<Record<string, ComponentTiming>>;
   /** per live session: bytes of weights it feeds from host memory on every run (streamed weights) */
   readonly hostWeightBytes: Readonly<Record<string, number>>;
+  /** per component whose streamed weights were kept for CUDA: page-locked bytes, or why they could not be */
+  readonly pinning: Readonly<Record<string, PinningReport>>;
 }
 
 interface Entry {
@@ -45,6 +50,8 @@ export class ModelStore {
   private readonly live = new Map<string, Entry>();
   private readonly built = new Map<string, BuiltModel | OnnxPath>();
   private readonly timing = new Map<string, ComponentTiming>();
+  private readonly pins = new Map<string, HostPin>();
+  private readonly pinning = new Map<string, PinningReport>();
   private peak = 0;
   private clock = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -74,6 +81,7 @@ export class ModelStore {
       peakResident: this.peak,
       timing: Object.fromEntries([...this.timing].map(([k, v]) => [k, { ...v }])),
       hostWeightBytes: Object.fromEntries([...this.live.values()].map((e) => [e.spec.component, e.hostWeightBytes])),
+      pinning: Object.fromEntries(this.pinning),
     };
   }
 
@@ -90,10 +98,12 @@ export class ModelStore {
     this.peak = this.live.size;
   }
 
-  /** Releases every session and forgets built graphs. */
+  /** Releases every session and forgets built graphs (their host memory unlocked first). */
   async releaseAll(): Promise<void> {
     await this.serial(async () => {
       for (const key of [...this.live.keys()]) await this.release(key);
+      for (const pin of this.pins.values()) pin.release();
+      this.pins.clear();
       this.built.clear();
     });
   }
@@ -115,7 +125,10 @@ export class ModelStore {
     let built = this.built.get(spec.key);
     if (!built) {
       built = spec.build();
-      if (keepBuilt) this.built.set(spec.key, built);
+      if (keepBuilt) {
+        this.built.set(spec.key, built);
+        this.pin(spec, built);
+      }
     }
     const bytes =
       'model' in built ? built.model.byteLength + built.externalData.reduce((a, f) => a + f.data.byteLength, 0) : 0;
@@ -136,6 +149,15 @@ export class ModelStore {
     t.createMs += performance.now() - start;
     this.peak = Math.max(this.peak, this.live.size);
     return entry;
+  }
+
+  /** Page-locks a kept graph's streamed weights for CUDA; without it they still stream, at pageable-copy speed. */
+  private pin(spec: SessionSpec, built: BuiltModel | OnnxPath): void {
+    const weights = 'model' in built ? (built.hostWeights ?? []) : [];
+    if (spec.device !== 'cuda' || weights.length === 0) return;
+    const r = pinHostMemory(weights.map((w) => w.data));
+    if (r.ok) this.pins.set(spec.key, r.pin);
+    this.pinning.set(spec.component, r.ok ? { bytes: r.pin.bytes, ms: r.pin.ms } : { failed: r.reason });
   }
 
   /** Least-recently-used idle sessions go until the new one fits the budget (weights bytes as the estimate). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ComponentTiming } from '../backend/component-timing.ts';
+import { PinningReport } from '../backend/pinning-report.ts';
 import { median } from './time-runs.ts';
 
 // What `sdflow bench` measures and writes (--json), and the table it prints.
@@ -49,6 +50,8 @@ export const WorkflowBench = z.object({
       rssPeakBytes: z.number(),
     })
     .optional(),
+  /** Per component with streamed weights on CUDA: the host memory page-locked for their copies, or why not. */
+  pinning: z.record(z.string(), PinningReport).optional(),
   error: z.string().optional(),
 });
 export type WorkflowBench = z.infer<typeof WorkflowBench>;
@@ -146,6 +149,10 @@ export function formatReport(report: BenchReport): string {
         `${w.name}: ONNX Runtime calls per component\n${table([['  component', 'calls', 'ms per call'], ...callRows])}`,
       );
     }
+    for (const [name, p] of Object.entries(w.pinning ?? {}))
+      parts.push(
+        `${w.name}: ${name}'s streamed weights ${'failed' in p ? `not page-locked: ${p.failed}` : `page-locked: ${gib(p.bytes)} GiB in ${p.ms.toFixed(0)} ms`}`,
+      );
   }
   return parts.join('\n\n');
 }

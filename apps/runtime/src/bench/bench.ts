@@ -7,6 +7,7 @@ import { validateWorkflow } from '@sdflow/nodes/graph/validate.ts';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import { z } from 'zod';
 import { ComponentTiming } from '../backend/component-timing.ts';
+import { PinningReport } from '../backend/pinning-report.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
 import type { RunResult } from '../executor/execute.ts';
@@ -98,7 +99,7 @@ async function benchWorkflow(
     for (let i = 0; i < opts.runs; i++) {
       rss.reset();
       vram?.reset();
-      const before = await componentTimings(engine);
+      const before = (await storeStats(engine))?.timing;
       const perNode = vram ?? rss;
       const nodePeaks: Record<string, number> = {};
       const off = engine.on((e) => {
@@ -109,10 +110,12 @@ async function benchWorkflow(
       const r = await runOnce(engine, workflow).finally(off);
       const g = vram?.peak();
       const m = measure(r, workflow, rss.peak().peakBytes, g && { bytes: g.peakBytes, source: g.source }, nodePeaks);
-      const after = await componentTimings(engine);
+      const after = (await storeStats(engine))?.timing;
       result.runs.push(after ? { ...m, components: timingDelta(before ?? {}, after) } : m);
     }
     result.median = summarize(result.runs, result.steps);
+    const pinning = (await storeStats(engine))?.pinning;
+    if (pinning && Object.keys(pinning).length > 0) result.pinning = pinning;
   } catch (err) {
     result.error = (err as Error).message;
   } finally {
@@ -131,20 +134,25 @@ async function runOnce(engine: Engine, workflow: Workflow): Promise<RunResult> {
   return r;
 }
 
-/** The backend's per-component timings (the ONNX backend's model store), or undefined for backends without. */
-async function componentTimings(engine: Engine): Promise<Record<string, ComponentTiming> | undefined> {
+/** The backend's per-component timings and host pinning (the ONNX backend's model store), or undefined for
+ *  backends without. */
+async function storeStats(engine: Engine): Promise<StoreStats | undefined> {
   let stats: unknown;
   try {
     stats = await engine.callBackend('storeStats');
   } catch {
     return undefined;
   }
-  // checked where it crosses the worker boundary: a backend's stats that are not timings are none
-  const parsed = StoreTimings.safeParse(stats);
-  return parsed.success ? parsed.data.timing : undefined;
+  // checked where it crosses the worker boundary: a backend's stats that are not these are none
+  const parsed = StoreStats.safeParse(stats);
+  return parsed.success ? parsed.data : undefined;
 }
 
-const StoreTimings = z.object({ timing: z.record(z.string(), ComponentTiming) });
+const StoreStats = z.object({
+  timing: z.record(z.string(), ComponentTiming),
+  pinning: z.record(z.string(), PinningReport).optional(),
+});
+type StoreStats = z.infer<typeof StoreStats>;
 
 function timingDelta(
   before: Record<string, ComponentTiming>,

@@ -24,6 +24,7 @@ const FLOAT32 = 1;
 const RESIDENT_SHARE = 0.01;
 const RESIDENT_FILE = 'resident.onnx_data';
 const ALIGN = 64;
+const SLAB_BYTES = 256 * 1024 * 1024;
 
 /** Where an external initializer's bytes are. */
 interface ExternalRef {
@@ -34,7 +35,8 @@ interface ExternalRef {
 
 /** Reads an initializer's bytes: a view of an in-memory chunk, or read from the file beside the model. */
 interface ByteSource {
-  read(ref: ExternalRef, tensor: string): Uint8Array;
+  /** `host`: the bytes stay in host memory as a streamed weight (else they are copied into the resident file) */
+  read(ref: ExternalRef, tensor: string, host: boolean): Uint8Array;
   close(): void;
 }
 
@@ -74,7 +76,7 @@ function stream(
   const renamed = new Map<string, string>();
   for (const t of external) {
     const name = t.name ?? '';
-    const bytes = source.read(externalRef(t), name);
+    const bytes = source.read(externalRef(t), name, !resident.has(name));
     if (resident.has(name)) {
       kept.push({ tensor: t, bytes });
       continue;
@@ -152,12 +154,14 @@ function memorySource(files: readonly ExternalDataFile[]): ByteSource {
   };
 }
 
-/** Each tensor read on its own from the files beside the model: an export's single data file may pass 4 GiB, more
- *  than one typed array holds. */
+/** Each tensor read on its own from the files beside the model (an export's single data file may pass 4 GiB, more
+ *  than one typed array holds), into a few large blocks: these get page-locked whole (onnx/host-pinning.ts), and
+ *  a buffer per weight could share pages with its neighbours. */
 function fileSource(modelPath: string): ByteSource {
   const fds = new Map<string, number>();
+  const slabs = new Slabs(SLAB_BYTES);
   return {
-    read(ref, tensor) {
+    read(ref, tensor, host) {
       const path = join(dirname(modelPath), ref.location);
       let fd = fds.get(path);
       if (fd === undefined) {
@@ -168,7 +172,7 @@ function fileSource(modelPath: string): ByteSource {
         }
         fds.set(path, fd);
       }
-      const out = new Uint8Array(ref.length);
+      const out = host ? slabs.take(ref.length) : new Uint8Array(ref.length);
       if (readFully(fd, out, ref.offset) < ref.length)
         throw new Error(`${path}: ends before weight '${tensor}' (bytes ${ref.offset}+${ref.length})`);
       return out;
@@ -177,6 +181,26 @@ function fileSource(modelPath: string): ByteSource {
       for (const fd of fds.values()) closeSync(fd);
     },
   };
+}
+
+/** 64-byte-aligned pieces of blocks of `size` bytes (a larger request gets a block of its own). */
+export class Slabs {
+  private block = new Uint8Array(0);
+  private used = 0;
+
+  constructor(private readonly size: number) {}
+
+  take(bytes: number): Uint8Array {
+    const at = Math.ceil(this.used / ALIGN) * ALIGN;
+    if (at + bytes > this.block.length) {
+      if (bytes > this.size) return new Uint8Array(bytes);
+      this.block = new Uint8Array(this.size);
+      this.used = 0;
+      return this.take(bytes);
+    }
+    this.used = at + bytes;
+    return this.block.subarray(at, at + bytes);
+  }
 }
 
 function hostWeight(name: string, dataType: number, dims: number[], bytes: Uint8Array): HostWeight {

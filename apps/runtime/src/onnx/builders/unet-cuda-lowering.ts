@@ -1,4 +1,4 @@
-// Test support: the CUDA-only com.microsoft ops the UNet builder emits (NhwcConv, GroupNorm, SkipGroupNorm,
+// Test support: the CUDA-only com.microsoft ops the UNet and VAE decoder builders emit (NhwcConv, GroupNorm, SkipGroupNorm,
 // BiasSplitGelu, BiasAdd) rewritten as plain ONNX with the semantics ONNX Runtime documents for them, so a
 // float32 cuda-target graph runs on the CPU EP and its wiring can be checked against the plain graph.
 import onnxProto from 'onnx-proto';

@@ -1,7 +1,8 @@
 import type { WeightSource } from '../../models/weight-source.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { GraphBuilder, type Precision, type Target } from '../graph-builder.ts';
-import { midBlock, resnetBlock, upsample, VAE_EPS, type VaeBlockContext } from './vae-blocks.ts';
+import { fusedGroupNormFits } from './unet-cuda-ops.ts';
+import { conv, midBlock, norm, resnetBlock, upsample, type VaeBlockContext } from './vae-blocks.ts';
 import { parseVaeConfig, vaeScaleFactor } from './vae-config.ts';
 
 // AutoencoderKL decode: post_quant_conv (if configured) then diffusers' Decoder.
@@ -18,7 +19,12 @@ export interface VaeBuildOptions {
    * 'auto' (default) follows config.force_upcast; only consulted when precision is fp16.
    */
   upcast?: boolean | 'auto';
+  /** target 'cuda' only (default VAE_CUDA_LAYOUT): NHWC with NhwcConv and fused GroupNorm + SiLU, or plain NCHW */
+  layout?: 'nhwc' | 'nchw';
 }
+
+/** The decoder's default layout on CUDA: part of the graph, so build caches name it. */
+export const VAE_CUDA_LAYOUT = 'nhwc';
 
 /** The precision the VAE graph is actually built in. */
 export function vaePrecision(config: { force_upcast: boolean }, opts: VaeBuildOptions): Precision {
@@ -30,14 +36,20 @@ export function vaePrecision(config: { force_upcast: boolean }, opts: VaeBuildOp
 export function buildVaeDecoder(config: unknown, weights: WeightSource, opts: VaeBuildOptions): BuiltModel {
   const c = parseVaeConfig(config, `${weights.description}/config.json`);
   const g = new GraphBuilder({ name: 'vae_decoder', precision: vaePrecision(c, opts), weights, target: opts.target });
-  const ctx: VaeBlockContext = { g, groups: c.norm_num_groups };
   const ch = c.block_out_channels;
+  // the CUDA GroupNorm kernel takes an even number of channels per group
+  const nhwc =
+    opts.target === 'cuda' &&
+    (opts.layout ?? VAE_CUDA_LAYOUT) === 'nhwc' &&
+    ch.every((n) => fusedGroupNormFits(n, c.norm_num_groups));
+  const ctx: VaeBlockContext = { g, groups: c.norm_num_groups, nhwc };
   const top = ch[ch.length - 1] as number;
   const f = vaeScaleFactor(c);
 
   let x = g.inputFloat('latent_sample', ['batch', c.latent_channels, 'height', 'width']);
-  if (c.use_post_quant_conv) x = g.conv2d(x, 'post_quant_conv', c.latent_channels, c.latent_channels, 1, 1, 0);
-  x = g.conv2d(x, 'decoder.conv_in', c.latent_channels, top, 3, 1, 1);
+  if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 2, 3, 1] });
+  if (c.use_post_quant_conv) x = conv(ctx, x, 'post_quant_conv', c.latent_channels, c.latent_channels, 1);
+  x = conv(ctx, x, 'decoder.conv_in', c.latent_channels, top, 3);
   x = midBlock(ctx, x, 'decoder.mid_block', top, c.mid_block_add_attention);
 
   const reversed = [...ch].reverse();
@@ -53,8 +65,8 @@ export function buildVaeDecoder(config: unknown, weights: WeightSource, opts: Va
   });
 
   const bottom = ch[0] as number;
-  x = g.silu(g.groupNorm(x, 'decoder.conv_norm_out', c.norm_num_groups, bottom, VAE_EPS));
-  x = g.conv2d(x, 'decoder.conv_out', bottom, c.out_channels, 3, 1, 1);
+  x = conv(ctx, norm(ctx, x, 'decoder.conv_norm_out', bottom, true), 'decoder.conv_out', bottom, c.out_channels, 3);
+  if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 3, 1, 2] });
   g.outputFloat(x, 'sample', ['batch', c.out_channels, `height*${f}`, `width*${f}`]);
   return g.build();
 }

@@ -1,5 +1,7 @@
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { createSession } from '../session.ts';
+import { lowerCudaOps } from './unet-cuda-lowering.ts';
 import { buildVaeDecoder, vaePrecision } from './vae-decoder.ts';
 import { buildVaeEncoder } from './vae-encoder.ts';
 import { fixtureComponent, relativeError, vaeReferences } from './vae-test-support.ts';
@@ -18,6 +20,25 @@ describe('AutoencoderKL builders on sdxl-tiny (CPU, fp32)', () => {
     const s = await createSession(buildVaeDecoder(config, weights, { precision: 'fp32' }), { device: 'cpu' });
     const input = ref('vae_decode_input');
     const out = await s.run({ latent_sample: input });
+    const want = ref('vae_decode_output');
+    expect(out.sample?.dims).toEqual(want.dims);
+    expect(relativeError(out.sample!.data, want.data)).toBeLessThan(1e-4);
+    await s.release();
+  });
+
+  it('the CUDA decoder (NHWC: NhwcConv, GroupNorm with SiLU fused) matches vae.decode once its ops are lowered', async () => {
+    const opsOf = (layout?: 'nchw') => {
+      const built = buildVaeDecoder(config, weights, { precision: 'fp32', target: 'cuda', layout });
+      const ops = onnxProto.onnx.ModelProto.decode(built.model).graph?.node?.map((n) => n.opType) ?? [];
+      return { built, count: (op: string) => ops.filter((o) => o === op).length };
+    };
+    const cuda = opsOf();
+    // every conv (post_quant_conv, conv_in, 2 in each of 6 resnets, 1 shortcut, 1 upsampler, conv_out) and every
+    // norm (2 per resnet, the attention's, conv_norm_out)
+    expect([cuda.count('NhwcConv'), cuda.count('GroupNorm'), cuda.count('Conv')]).toEqual([17, 14, 0]);
+    expect(opsOf('nchw').count('NhwcConv')).toBe(0);
+    const s = await createSession(lowerCudaOps(cuda.built), { device: 'cpu' });
+    const out = await s.run({ latent_sample: ref('vae_decode_input') });
     const want = ref('vae_decode_output');
     expect(out.sample?.dims).toEqual(want.dims);
     expect(relativeError(out.sample!.data, want.data)).toBeLessThan(1e-4);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildRequest, ModelSource } from '../../../backend/model-source.ts';
 import { DEFAULT_CUDA_FUSIONS } from '../../../onnx/builders/unet-fusions.ts';
+import { VAE_CUDA_LAYOUT } from '../../../onnx/builders/vae-decoder.ts';
 import type { BuiltModel } from '../../../onnx/built-model.ts';
 import type { OnnxPath } from '../../../onnx/session.ts';
 import { writeBuilt } from '../../export.ts';
@@ -56,7 +57,8 @@ export function buildCacheDir(cacheDir: string, name: string, req: BuildRequest)
     name === 'unet' && req.target === 'cuda'
       ? `-f${createHash('sha256').update(JSON.stringify(DEFAULT_CUDA_FUSIONS)).digest('hex').slice(0, 8)}`
       : '';
-  return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${fusions}`);
+  const layout = name === 'vae_decoder' && req.target === 'cuda' ? `-${VAE_CUDA_LAYOUT}` : '';
+  return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${fusions}${layout}`);
 }
 
 /** The graph from dir/model.onnx when an earlier process built it, else built now and written there. */

@@ -1,0 +1,45 @@
+// CUDA's runtime library through koffi (FFI), for what onnxruntime-node does not expose: page-locking host memory.
+// Loaded on first use; on machines without it, the reason why.
+import koffi from 'koffi';
+
+/** Tried in order; SDFLOW_CUDART (a path or a library name) goes first when set. */
+const CUDART_NAMES = ['libcudart.so.13', 'libcudart.so.12', 'libcudart.so', 'cudart64_13.dll', 'cudart64_12.dll'];
+
+export interface CudaRuntime {
+  /** cudaHostRegister: an error code, 0 for success */
+  hostRegister(buf: ArrayBufferLike, bytes: number, flags: number): number;
+  hostUnregister(buf: ArrayBufferLike): number;
+  errorName(code: number): string;
+}
+
+let loaded: CudaRuntime | string | undefined;
+
+/** The runtime, or why it could not be loaded. */
+export function cudaRuntime(): CudaRuntime | string {
+  loaded ??= load();
+  return loaded;
+}
+
+function load(): CudaRuntime | string {
+  const names = [process.env.SDFLOW_CUDART, ...CUDART_NAMES].filter((n): n is string => !!n);
+  const failures: string[] = [];
+  for (const name of names) {
+    try {
+      return bind(koffi.load(name));
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  return `no CUDA runtime library could be loaded (${failures.join('; ')})`;
+}
+
+function bind(lib: koffi.IKoffiLib): CudaRuntime {
+  const register = lib.func('int cudaHostRegister(void* ptr, size_t size, unsigned int flags)');
+  const unregister = lib.func('int cudaHostUnregister(void* ptr)');
+  const errorName = lib.func('const char* cudaGetErrorName(int error)');
+  return {
+    hostRegister: (buf, bytes, flags) => register(buf, bytes, flags) as number,
+    hostUnregister: (buf) => unregister(buf) as number,
+    errorName: (code) => errorName(code) as string,
+  };
+}
