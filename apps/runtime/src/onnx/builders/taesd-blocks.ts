@@ -1,26 +1,42 @@
 import type { GraphBuilder, Value } from '../graph-builder.ts';
 import type { AutoencoderTinyConfig } from './taesd-config.ts';
+import { nhwcConv } from './unet-cuda-ops.ts';
 
 // AutoencoderTinyBlock and the activations TAESD configs name. `layers.N` indices follow diffusers'
-// nn.Sequential, where activations and upsamplers occupy indices too.
+// nn.Sequential, where activations and upsamplers occupy indices too. NCHW, or NHWC with NhwcConv (CUDA only).
+
+export interface TinyContext {
+  readonly g: GraphBuilder;
+  readonly act: AutoencoderTinyConfig['act_fn'];
+  readonly nhwc: boolean;
+}
+
+/** A stride-1 `k` x `k` convolution with same padding. */
+export function tinyConv(
+  ctx: TinyContext,
+  x: Value,
+  prefix: string,
+  inC: number,
+  outC: number,
+  k: number,
+  bias = true,
+): Value {
+  const pad = (k - 1) / 2;
+  if (ctx.nhwc) return nhwcConv(ctx.g, x, prefix, inC, outC, k, 1, [pad, pad, pad, pad], bias);
+  return ctx.g.conv2d(x, prefix, inC, outC, k, 1, pad, bias);
+}
 
 export function activation(g: GraphBuilder, x: Value, act: AutoencoderTinyConfig['act_fn']): Value {
   return act === 'relu' ? g.op1('Relu', [x]) : g.silu(x);
 }
 
 /** relu(conv(act(conv(act(conv(x))))) + skip(x)); skip is a bias-free 1x1 conv when channels change. */
-export function tinyBlock(
-  g: GraphBuilder,
-  x: Value,
-  prefix: string,
-  inC: number,
-  outC: number,
-  act: AutoencoderTinyConfig['act_fn'],
-): Value {
-  let h = activation(g, g.conv2d(x, `${prefix}.conv.0`, inC, outC, 3, 1, 1), act);
-  h = activation(g, g.conv2d(h, `${prefix}.conv.2`, outC, outC, 3, 1, 1), act);
-  h = g.conv2d(h, `${prefix}.conv.4`, outC, outC, 3, 1, 1);
-  const skip = inC !== outC ? g.conv2d(x, `${prefix}.skip`, inC, outC, 1, 1, 0, false) : x;
+export function tinyBlock(ctx: TinyContext, x: Value, prefix: string, inC: number, outC: number): Value {
+  const { g, act } = ctx;
+  let h = activation(g, tinyConv(ctx, x, `${prefix}.conv.0`, inC, outC, 3), act);
+  h = activation(g, tinyConv(ctx, h, `${prefix}.conv.2`, outC, outC, 3), act);
+  h = tinyConv(ctx, h, `${prefix}.conv.4`, outC, outC, 3);
+  const skip = inC !== outC ? tinyConv(ctx, x, `${prefix}.skip`, inC, outC, 1, false) : x;
   return g.op1('Relu', [g.op1('Add', [h, skip])]);
 }
 
@@ -30,8 +46,10 @@ export function tinyUpsample(
   x: Value,
   factor: number,
   mode: AutoencoderTinyConfig['upsample_fn'],
+  nhwc = false,
 ): Value {
-  const scales = g.op1('Constant', [], { value_floats: { floats: [1, 1, factor, factor] } });
+  const floats = nhwc ? [1, factor, factor, 1] : [1, 1, factor, factor];
+  const scales = g.op1('Constant', [], { value_floats: { floats } });
   if (mode === 'nearest') {
     return g.op1('Resize', [x, '', scales], {
       mode: 'nearest',

@@ -13,6 +13,7 @@ export function buildTaesdEncoder(config: unknown, weights: WeightSource, opts: 
   const c = parseTaesdConfig(config, `${weights.description}/config.json`);
   const g = new GraphBuilder({ name: 'taesd_encoder', precision: opts.precision, weights, target: opts.target });
   const chs = c.encoder_block_out_channels;
+  const ctx = { g, act: c.act_fn, nhwc: false };
   const f = c.upsampling_scaling_factor ** (chs.length - 1);
 
   let x = g.inputFloat('sample', ['batch', c.in_channels, 'height', 'width']);
@@ -24,7 +25,7 @@ export function buildTaesdEncoder(config: unknown, weights: WeightSource, opts: 
     const ch = chs[i] as number;
     const name = `encoder.layers.${idx++}`;
     x = i === 0 ? g.conv2d(x, name, c.in_channels, ch, 3, 1, 1) : g.conv2d(x, name, ch, ch, 3, 2, 1, false);
-    for (let j = 0; j < n; j++) x = tinyBlock(g, x, `encoder.layers.${idx++}`, ch, ch, c.act_fn);
+    for (let j = 0; j < n; j++) x = tinyBlock(ctx, x, `encoder.layers.${idx++}`, ch, ch);
   });
   x = g.conv2d(x, `encoder.layers.${idx}`, chs[chs.length - 1] as number, c.latent_channels, 3, 1, 1);
   g.outputFloat(x, 'latent_sample', ['batch', c.latent_channels, `height/${f}`, `width/${f}`]);

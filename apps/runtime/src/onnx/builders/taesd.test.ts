@@ -1,7 +1,9 @@
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { createSession } from '../session.ts';
 import { buildTaesdDecoder } from './taesd-decoder.ts';
 import { buildTaesdEncoder } from './taesd-encoder.ts';
+import { lowerCudaOps } from './unet-cuda-lowering.ts';
 import { fixtureComponent, relativeError, vaeReferences } from './vae-test-support.ts';
 
 const refs = vaeReferences();
@@ -16,6 +18,19 @@ describe('AutoencoderTiny builders on sdxl-tiny (CPU, fp32)', () => {
 
   it('decoder matches vae_tiny.decode', async () => {
     const s = await createSession(buildTaesdDecoder(config, weights, { precision: 'fp32' }), { device: 'cpu' });
+    const out = await s.run({ latent_sample: ref('taesd_decode_input') });
+    const want = ref('taesd_decode_output');
+    expect(out.sample?.dims).toEqual(want.dims);
+    expect(relativeError(out.sample!.data, want.data)).toBeLessThan(1e-4);
+    await s.release();
+  });
+
+  it('the CUDA decoder (NHWC, NhwcConv) matches vae_tiny.decode once its ops are lowered', async () => {
+    const built = buildTaesdDecoder(config, weights, { precision: 'fp32', target: 'cuda', layout: 'nhwc' });
+    const ops = onnxProto.onnx.ModelProto.decode(built.model).graph?.node?.map((n) => n.opType) ?? [];
+    expect(ops.filter((o) => o === 'Conv')).toEqual([]);
+    expect(ops.filter((o) => o === 'NhwcConv').length).toBeGreaterThan(0);
+    const s = await createSession(lowerCudaOps(built), { device: 'cpu' });
     const out = await s.run({ latent_sample: ref('taesd_decode_input') });
     const want = ref('taesd_decode_output');
     expect(out.sample?.dims).toEqual(want.dims);

@@ -1,6 +1,7 @@
 import type { WeightSource } from '../../models/weight-source.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { GraphBuilder, type Precision, type Target } from '../graph-builder.ts';
+import { cudaDecoderLayout, type DecoderLayout } from './decoder-layout.ts';
 import { fusedGroupNormFits } from './unet-cuda-ops.ts';
 import { conv, midBlock, norm, resnetBlock, upsample, type VaeBlockContext } from './vae-blocks.ts';
 import { parseVaeConfig, vaeScaleFactor } from './vae-config.ts';
@@ -19,12 +20,9 @@ export interface VaeBuildOptions {
    * 'auto' (default) follows config.force_upcast; only consulted when precision is fp16.
    */
   upcast?: boolean | 'auto';
-  /** target 'cuda' only (default VAE_CUDA_LAYOUT): NHWC with NhwcConv and fused GroupNorm + SiLU, or plain NCHW */
-  layout?: 'nhwc' | 'nchw';
+  /** target 'cuda' only (default cudaDecoderLayout()): NHWC with NhwcConv and fused GroupNorm + SiLU, or NCHW */
+  layout?: DecoderLayout;
 }
-
-/** The decoder's default layout on CUDA: part of the graph, so build caches name it. */
-export const VAE_CUDA_LAYOUT = 'nhwc';
 
 /** The precision the VAE graph is actually built in. */
 export function vaePrecision(config: { force_upcast: boolean }, opts: VaeBuildOptions): Precision {
@@ -40,7 +38,7 @@ export function buildVaeDecoder(config: unknown, weights: WeightSource, opts: Va
   // the CUDA GroupNorm kernel takes an even number of channels per group
   const nhwc =
     opts.target === 'cuda' &&
-    (opts.layout ?? VAE_CUDA_LAYOUT) === 'nhwc' &&
+    (opts.layout ?? cudaDecoderLayout()) === 'nhwc' &&
     ch.every((n) => fusedGroupNormFits(n, c.norm_num_groups));
   const ctx: VaeBlockContext = { g, groups: c.norm_num_groups, nhwc };
   const top = ch[ch.length - 1] as number;

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildRequest, ModelSource } from '../../../backend/model-source.ts';
+import { cudaDecoderLayout } from '../../../onnx/builders/decoder-layout.ts';
 import { DEFAULT_CUDA_FUSIONS } from '../../../onnx/builders/unet-fusions.ts';
-import { VAE_CUDA_LAYOUT } from '../../../onnx/builders/vae-decoder.ts';
 import type { BuiltModel } from '../../../onnx/built-model.ts';
 import type { OnnxPath } from '../../../onnx/session.ts';
 import { writeBuilt } from '../../export.ts';
@@ -57,7 +57,8 @@ export function buildCacheDir(cacheDir: string, name: string, req: BuildRequest)
     name === 'unet' && req.target === 'cuda'
       ? `-f${createHash('sha256').update(JSON.stringify(DEFAULT_CUDA_FUSIONS)).digest('hex').slice(0, 8)}`
       : '';
-  const layout = name === 'vae_decoder' && req.target === 'cuda' ? `-${VAE_CUDA_LAYOUT}` : '';
+  const decoder = name === 'vae_decoder' || name === 'taesd_decoder';
+  const layout = decoder && req.target === 'cuda' ? `-${cudaDecoderLayout()}` : '';
   return join(cacheDir, `${SDXL_BASE_RANDOM_ID}-${name}-${req.precision}-${req.target}${attention}${fusions}${layout}`);
 }
 
