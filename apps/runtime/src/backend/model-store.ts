@@ -6,7 +6,8 @@ import type { ComponentTiming } from './component-timing.ts';
 import type { PinningReport } from './pinning-report.ts';
 
 // Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
-//   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set)
+//   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set), on CUDA allocating
+//               from one shared arena
 //   model:      one component resident at a time (others released before the next is created)
 //   sequential: as model, and the spec builds a graph whose weights stay in host memory (streamed to the GPU layer
 //               by layer on every run, onnx/stream-weights.ts), so a resident session holds activations, not weights
@@ -135,7 +136,13 @@ export class ModelStore {
     const hostWeightBytes = 'model' in built ? (built.hostWeights ?? []).reduce((a, w) => a + w.data.byteLength, 0) : 0;
     if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
     const start = performance.now();
-    const session = createSession(built, { device: spec.device, threads: this.opts.threads, label: spec.component });
+    // with everything resident, one arena: a component's freed activations serve the next one's run
+    const session = createSession(built, {
+      device: spec.device,
+      threads: this.opts.threads,
+      label: spec.component,
+      sharedArena: policy.mode === 'none',
+    });
     const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
     try {

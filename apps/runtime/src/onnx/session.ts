@@ -1,9 +1,11 @@
 // The only module importing onnxruntime-node: sessions from BuiltModel bytes + in-memory external data.
 
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from './built-model.ts';
 import { f16ToF32, f32ToF16 } from './float16.ts';
+import { registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
 
@@ -27,6 +29,8 @@ export interface SessionOptions {
   profilePrefix?: string;
   /** Session config entries ("session.use_device_allocator_for_initializers": "1", ...), ORT's `extra` map. */
   config?: Readonly<Record<string, string>>;
+  /** CUDA: allocate from the one arena this device's sharing sessions use (shared-arena.ts), where it can be had */
+  sharedArena?: boolean;
 }
 
 export interface Session {
@@ -56,7 +60,9 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
   if (opts.device === 'cuda') options.enableMemPattern = false;
   if ('model' in built) options.externalData = built.externalData.map((f) => ({ path: f.path, data: f.data }));
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  if (opts.config) options.extra = nestConfig(opts.config);
+  const shared = opts.sharedArena && opts.device === 'cuda' && (await cudaArena(opts.deviceId ?? 0));
+  const config = shared ? { ...sharedArenaConfig, ...opts.config } : opts.config;
+  if (config) options.extra = nestConfig(config);
   if (opts.profilePrefix) {
     options.enableProfiling = true;
     options.profileFilePrefix = opts.profilePrefix;
@@ -101,6 +107,46 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
     },
     release: () => s.release(),
   };
+}
+
+const cudaArenas = new Map<number, Promise<boolean>>();
+
+/** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
+ *  without it aborts the process inside ONNX Runtime). SDFLOW_SHARED_ARENA=0 turns sharing off (GPU comparisons). */
+function cudaArena(deviceId: number): Promise<boolean> {
+  if (process.env.SDFLOW_SHARED_ARENA === '0') return Promise.resolve(false);
+  let r = cudaArenas.get(deviceId);
+  if (!r) {
+    r = (async () => {
+      try {
+        const probe = await ort.InferenceSession.create(probeModel(), {
+          executionProviders: [{ name: 'cuda', deviceId }],
+          logSeverityLevel: 3,
+        });
+        await probe.release();
+      } catch {
+        return false; // the session that asked reports why CUDA is unavailable
+      }
+      const ok = registerSharedArena('cuda', deviceId);
+      if (ok !== true) process.stderr.write(`sdflow: sessions keep arenas of their own: ${ok}\n`);
+      return ok === true;
+    })();
+    cudaArenas.set(deviceId, r);
+  }
+  return r;
+}
+
+/** y = Identity(x): the smallest model a provider can take. */
+function probeModel(): Uint8Array {
+  const { onnx } = onnxProto;
+  const float1 = { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } };
+  const graph = {
+    name: 'probe',
+    node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+    input: [{ name: 'x', type: float1 }],
+    output: [{ name: 'y', type: float1 }],
+  };
+  return onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph }).finish();
 }
 
 /** SDFLOW_ORT_OPTIONS: JSON merged into every session's options, for GPU experiments (enableMemPattern, ...). */

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from './graph-builder.ts';
+import { createSession } from './session.ts';
+import { ortVersion, registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
+
+// The shared arena goes through ONNX Runtime's C API by FFI: the function-table slots and the environment are
+// checked here on the CPU provider (the CUDA one registers the same way on a GPU machine).
+
+function smallGraph() {
+  const g = new GraphBuilder({ name: 'small', precision: 'fp32' });
+  const x = g.inputFloat('x', [2, 3]);
+  g.outputFloat(g.op1('Mul', [g.op1('Sigmoid', [x]), x]), 'y', [2, 3]);
+  return g.build();
+}
+const feeds = { x: { dims: [2, 3], data: Float32Array.from([-2, -1, 0, 1, 2, 3]) } };
+
+describe('shared arena (ONNX Runtime C API through FFI)', () => {
+  it('reads the version of the library onnxruntime-node loaded', () => {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    expect(ortVersion()).toBe(JSON.parse(readFileSync(pkg, 'utf8')).version);
+  });
+
+  it('registers a CPU arena once, and sessions that ask for it compute as before', async () => {
+    expect(registerSharedArena('cpu')).toBe(true);
+    expect(registerSharedArena('cpu')).toBe(true); // once per process: a second registration is not attempted
+    const own = await createSession(smallGraph(), { device: 'cpu' });
+    const shared = await createSession(smallGraph(), { device: 'cpu', config: sharedArenaConfig });
+    const [a, b] = [(await own.run(feeds)).y!, (await shared.run(feeds)).y!];
+    expect([...b.data]).toEqual([...a.data]);
+    expect(a.data[5]).toBeCloseTo(3 / (1 + Math.exp(-3)), 6);
+    await Promise.all([own.release(), shared.release()]);
+  });
+
+  it('asks CUDA for nothing where its provider cannot load: the session fails with a clear error, the process lives', async () => {
+    await expect(createSession(smallGraph(), { device: 'cuda', sharedArena: true, label: 'small' })).rejects.toThrow(
+      /small: ONNX Runtime could not create a cuda session/,
+    );
+    // and CPU sessions still run
+    const s = await createSession(smallGraph(), { device: 'cpu' });
+    expect((await s.run(feeds)).y?.dims).toEqual([2, 3]);
+    await s.release();
+  });
+});
