@@ -112,7 +112,8 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
 const cudaArenas = new Map<number, Promise<boolean>>();
 
 /** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
- *  without it aborts the process inside ONNX Runtime). SDFLOW_SHARED_ARENA=0 turns sharing off (GPU comparisons). */
+ *  without it aborts the process inside ONNX Runtime). SDFLOW_SHARED_ARENA=0 turns sharing off, =same makes its regions grow by what
+ *  each request needs (GPU comparisons). */
 function cudaArena(deviceId: number): Promise<boolean> {
   if (process.env.SDFLOW_SHARED_ARENA === '0') return Promise.resolve(false);
   let r = cudaArenas.get(deviceId);
@@ -127,7 +128,7 @@ function cudaArena(deviceId: number): Promise<boolean> {
       } catch {
         return false; // the session that asked reports why CUDA is unavailable
       }
-      const ok = registerSharedArena('cuda', deviceId);
+      const ok = registerSharedArena('cuda', deviceId, process.env.SDFLOW_SHARED_ARENA === 'same' ? 'same' : 'pow2');
       if (ok !== true) process.stderr.write(`sdflow: sessions keep arenas of their own: ${ok}\n`);
       return ok === true;
     })();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { MemorySource } from '../models/memory-source.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { createSession } from './session.ts';
 import { ortVersion, registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
@@ -9,7 +10,7 @@ import { ortVersion, registerSharedArena, sharedArenaConfig } from './shared-are
 // checked here on the CPU provider (the CUDA one registers the same way on a GPU machine).
 
 function smallGraph() {
-  const g = new GraphBuilder({ name: 'small', precision: 'fp32' });
+  const g = new GraphBuilder({ name: 'small', precision: 'fp32', weights: new MemorySource({}) });
   const x = g.inputFloat('x', [2, 3]);
   g.outputFloat(g.op1('Mul', [g.op1('Sigmoid', [x]), x]), 'y', [2, 3]);
   return g.build();

@@ -20,8 +20,9 @@ const SLOT = {
 const LOG_WARNING = 2;
 const ARENA_ALLOCATOR = 1;
 const MEM_TYPE_DEFAULT = 0;
-/** kSameAsRequested: the arena grows by what a request needs, not by doubling regions */
-const SAME_AS_REQUESTED = 1;
+/** kNextPowerOfTwo (ONNX Runtime's default: regions double) or kSameAsRequested (a region per request) */
+export type ArenaExtendStrategy = 'pow2' | 'same';
+const EXTEND = { pow2: 0, same: 1 } as const;
 
 export type SharedArenaDevice = 'cpu' | 'cuda';
 
@@ -90,11 +91,15 @@ export function ortVersion(): string {
  * Registers, once per process and device, an arena that sessions created with `sharedArenaConfig` allocate from
  * (weights and activations). Returns true, or why not: then those sessions keep arenas of their own.
  */
-export function registerSharedArena(device: SharedArenaDevice, deviceId = 0): true | string {
+export function registerSharedArena(
+  device: SharedArenaDevice,
+  deviceId = 0,
+  extend: ArenaExtendStrategy = 'pow2',
+): true | string {
   const key = `${device}:${deviceId}`;
   let r = registered.get(key);
   if (r === undefined) {
-    r = register(device, deviceId);
+    r = register(device, deviceId, extend);
     registered.set(key, r);
   }
   return r;
@@ -103,7 +108,7 @@ export function registerSharedArena(device: SharedArenaDevice, deviceId = 0): tr
 /** The session config entry that puts a session on the registered arena. */
 export const sharedArenaConfig: Readonly<Record<string, string>> = { 'session.use_env_allocators': '1' };
 
-function register(device: SharedArenaDevice, deviceId: number): true | string {
+function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExtendStrategy): true | string {
   api ??= loadApi();
   if (typeof api === 'string') return api;
   const { call, check } = api;
@@ -137,7 +142,7 @@ function register(device: SharedArenaDevice, deviceId: number): true | string {
         'CreateArenaCfgV2',
         'void* CreateArenaCfgV2(const char** keys, const size_t* values, size_t n, _Out_ void** out)',
         ['arena_extend_strategy'],
-        [SAME_AS_REQUESTED],
+        [EXTEND[extend]],
         1,
         cfgOut,
       ),
