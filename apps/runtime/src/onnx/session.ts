@@ -112,8 +112,8 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
 const cudaArenas = new Map<number, Promise<boolean>>();
 
 /** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
- *  without it aborts the process inside ONNX Runtime). SDFLOW_SHARED_ARENA=0 turns sharing off, =same makes its regions grow by what
- *  each request needs (GPU comparisons). */
+ *  without it aborts the process inside ONNX Runtime). For GPU comparisons, SDFLOW_SHARED_ARENA=0 turns sharing
+ *  off and =same grows the arena by a region per request. */
 function cudaArena(deviceId: number): Promise<boolean> {
   if (process.env.SDFLOW_SHARED_ARENA === '0') return Promise.resolve(false);
   let r = cudaArenas.get(deviceId);
