@@ -2,8 +2,9 @@ import type { WeightSource } from '../../models/weight-source.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { GraphBuilder, type Precision, type Target } from '../graph-builder.ts';
 import { cudaDecoderLayout, type DecoderLayout } from './decoder-layout.ts';
-import { activation, type TinyContext, tinyBlock, tinyConv, tinyUpsample } from './taesd-blocks.ts';
+import { activation, type TinyContext, tinyBlock, tinyUpsample } from './taesd-blocks.ts';
 import { parseTaesdConfig } from './taesd-config.ts';
+import { sameConv } from './unet-cuda-ops.ts';
 
 // AutoencoderTiny decode (= vae_tiny.decode(x).sample): tanh(x / 3) * 3, DecoderTiny's layers, then * 2 - 1.
 // Graph: input `latent_sample` [batch, latent_channels, height, width] float32 (UNet-space latents divided by
@@ -37,7 +38,7 @@ export function buildTaesdDecoder(config: unknown, weights: WeightSource, opts: 
   const three = g.constFloat(3);
   x = g.op1('Mul', [g.op1('Tanh', [g.op1('Div', [x, three])]), three]);
   if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 2, 3, 1] });
-  x = activation(g, tinyConv(ctx, x, 'decoder.layers.0', c.latent_channels, chs[0] as number, 3), c.act_fn);
+  x = activation(g, sameConv(ctx, x, 'decoder.layers.0', c.latent_channels, chs[0] as number, 3), c.act_fn);
   let idx = 2;
   c.num_decoder_blocks.forEach((n, i) => {
     // as diffusers: every layer of level i works on chs[i] channels
@@ -49,7 +50,7 @@ export function buildTaesdDecoder(config: unknown, weights: WeightSource, opts: 
       idx++;
     }
     // the per-level conv has a bias only on the last (output) level
-    x = tinyConv(ctx, x, `decoder.layers.${idx++}`, ch, last ? c.out_channels : ch, 3, last);
+    x = sameConv(ctx, x, `decoder.layers.${idx++}`, ch, last ? c.out_channels : ch, 3, last);
   });
   if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 3, 1, 2] });
   x = g.op1('Sub', [g.op1('Mul', [x, g.constFloat(2)]), g.constFloat(1)]);

@@ -10,7 +10,7 @@ import {
   biasSplitGeluFits,
   fusedGroupNormFits,
   fusedGroupNormNhwc,
-  nhwcConv,
+  layoutConv,
   packedCrossAttention,
   packedSelfAttention,
 } from './unet-cuda-ops.ts';
@@ -49,11 +49,7 @@ export function conv(
   pads: readonly number[],
   withBias = true,
 ): Value {
-  const { g } = ctx;
-  if (ctx.fuse.layout === 'nhwc') return nhwcConv(g, x, prefix, inC, outC, k, stride, pads, withBias);
-  const w = g.param(`${prefix}.weight`, [outC, inC, k, k]);
-  const inputs = withBias ? [x, w, g.param(`${prefix}.bias`, [outC])] : [x, w];
-  return g.op1('Conv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] });
+  return layoutConv(ctx.g, ctx.fuse.layout === 'nhwc', x, prefix, inC, outC, k, stride, pads, withBias);
 }
 
 /**

@@ -1,5 +1,6 @@
-// ONNX Runtime CUDA contrib ops for the UNet (com.microsoft domain; no CPU kernels for most of them), emitted
-// only when a build's fusions ask for them (unet-fusions.ts). Weight layouts are rearranged here at build time.
+// ONNX Runtime CUDA contrib ops for the UNet and the decoders (com.microsoft domain; no CPU kernels for most of
+// them), emitted only when a build asks for them (unet-fusions.ts, decoder-layout.ts). Weight layouts are rearranged
+// here at build time.
 import type { GraphBuilder, Value } from '../graph-builder.ts';
 
 const MS = { domain: 'com.microsoft' };
@@ -24,6 +25,39 @@ export function nhwcConv(
   const wv = g.weightFromArray(`${prefix}.weight.ohwi`, ohwi, [outC, k, k, inC]);
   const inputs = withBias ? [x, wv, g.param(`${prefix}.bias`, [outC])] : [x, wv];
   return g.op1('NhwcConv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] }, MS);
+}
+
+/** Conv2d in NHWC (NhwcConv) or NCHW (Conv); pads as ONNX Conv's [top, left, bottom, right]. */
+export function layoutConv(
+  g: GraphBuilder,
+  nhwc: boolean,
+  x: Value,
+  prefix: string,
+  inC: number,
+  outC: number,
+  k: number,
+  stride: number,
+  pads: readonly number[],
+  withBias = true,
+): Value {
+  if (nhwc) return nhwcConv(g, x, prefix, inC, outC, k, stride, pads, withBias);
+  const w = g.param(`${prefix}.weight`, [outC, inC, k, k]);
+  const inputs = withBias ? [x, w, g.param(`${prefix}.bias`, [outC])] : [x, w];
+  return g.op1('Conv', inputs, { kernel_shape: [k, k], strides: [stride, stride], pads: [...pads] });
+}
+
+/** A stride-1 `k` x `k` Conv2d with same padding, in the context's layout (the decoders' convolutions). */
+export function sameConv(
+  ctx: { readonly g: GraphBuilder; readonly nhwc?: boolean },
+  x: Value,
+  prefix: string,
+  inC: number,
+  outC: number,
+  k: number,
+  withBias = true,
+): Value {
+  const p = (k - 1) / 2;
+  return layoutConv(ctx.g, ctx.nhwc === true, x, prefix, inC, outC, k, 1, [p, p, p, p], withBias);
 }
 
 /** The CUDA GroupNorm kernel reads two channels per thread; other shapes keep the plain-ONNX group norm. */

@@ -1,5 +1,5 @@
 import type { GraphBuilder, Value } from '../graph-builder.ts';
-import { fusedGroupNormNhwc, nhwcConv } from './unet-cuda-ops.ts';
+import { fusedGroupNormNhwc, sameConv } from './unet-cuda-ops.ts';
 
 // The AutoencoderKL building blocks (diffusers' ResnetBlock2D without time embedding, Downsample2D with
 // padding 0, Upsample2D, UNetMidBlock2D and its single-head self-attention). All take NCHW in floatType, or NHWC
@@ -24,18 +24,11 @@ export function norm(ctx: VaeBlockContext, x: Value, prefix: string, channels: n
   return silu ? g.silu(h) : h;
 }
 
-/** A stride-1 convolution with `k` x `k` kernel and same padding. */
-export function conv(ctx: VaeBlockContext, x: Value, prefix: string, inC: number, outC: number, k: number): Value {
-  const pad = (k - 1) / 2;
-  if (ctx.nhwc) return nhwcConv(ctx.g, x, prefix, inC, outC, k, 1, [pad, pad, pad, pad]);
-  return ctx.g.conv2d(x, prefix, inC, outC, k, 1, pad);
-}
-
 /** GroupNorm -> SiLU -> Conv3x3 twice, plus the input (through a 1x1 conv when channels change). */
 export function resnetBlock(ctx: VaeBlockContext, x: Value, prefix: string, inC: number, outC: number): Value {
-  let h = conv(ctx, norm(ctx, x, `${prefix}.norm1`, inC, true), `${prefix}.conv1`, inC, outC, 3);
-  h = conv(ctx, norm(ctx, h, `${prefix}.norm2`, outC, true), `${prefix}.conv2`, outC, outC, 3);
-  const shortcut = inC !== outC ? conv(ctx, x, `${prefix}.conv_shortcut`, inC, outC, 1) : x;
+  let h = sameConv(ctx, norm(ctx, x, `${prefix}.norm1`, inC, true), `${prefix}.conv1`, inC, outC, 3);
+  h = sameConv(ctx, norm(ctx, h, `${prefix}.norm2`, outC, true), `${prefix}.conv2`, outC, outC, 3);
+  const shortcut = inC !== outC ? sameConv(ctx, x, `${prefix}.conv_shortcut`, inC, outC, 1) : x;
   return ctx.g.op1('Add', [shortcut, h]);
 }
 
@@ -50,7 +43,7 @@ export function downsample(ctx: VaeBlockContext, x: Value, prefix: string, chann
 /** Nearest-neighbour x2 (torch's floor rounding = ONNX asymmetric + floor), then a 3x3 conv. */
 export function upsample(ctx: VaeBlockContext, x: Value, prefix: string, channels: number): Value {
   const up = nearestUpsample(ctx.g, x, 2, ctx.nhwc);
-  return conv(ctx, up, `${prefix}.conv`, channels, channels, 3);
+  return sameConv(ctx, up, `${prefix}.conv`, channels, channels, 3);
 }
 
 export function nearestUpsample(g: GraphBuilder, x: Value, factor: number, nhwc = false): Value {

@@ -2,8 +2,8 @@ import type { WeightSource } from '../../models/weight-source.ts';
 import type { BuiltModel } from '../built-model.ts';
 import { GraphBuilder, type Precision, type Target } from '../graph-builder.ts';
 import { cudaDecoderLayout, type DecoderLayout } from './decoder-layout.ts';
-import { fusedGroupNormFits } from './unet-cuda-ops.ts';
-import { conv, midBlock, norm, resnetBlock, upsample, type VaeBlockContext } from './vae-blocks.ts';
+import { fusedGroupNormFits, sameConv } from './unet-cuda-ops.ts';
+import { midBlock, norm, resnetBlock, upsample, type VaeBlockContext } from './vae-blocks.ts';
 import { parseVaeConfig, vaeScaleFactor } from './vae-config.ts';
 
 // AutoencoderKL decode: post_quant_conv (if configured) then diffusers' Decoder.
@@ -46,8 +46,8 @@ export function buildVaeDecoder(config: unknown, weights: WeightSource, opts: Va
 
   let x = g.inputFloat('latent_sample', ['batch', c.latent_channels, 'height', 'width']);
   if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 2, 3, 1] });
-  if (c.use_post_quant_conv) x = conv(ctx, x, 'post_quant_conv', c.latent_channels, c.latent_channels, 1);
-  x = conv(ctx, x, 'decoder.conv_in', c.latent_channels, top, 3);
+  if (c.use_post_quant_conv) x = sameConv(ctx, x, 'post_quant_conv', c.latent_channels, c.latent_channels, 1);
+  x = sameConv(ctx, x, 'decoder.conv_in', c.latent_channels, top, 3);
   x = midBlock(ctx, x, 'decoder.mid_block', top, c.mid_block_add_attention);
 
   const reversed = [...ch].reverse();
@@ -63,7 +63,7 @@ export function buildVaeDecoder(config: unknown, weights: WeightSource, opts: Va
   });
 
   const bottom = ch[0] as number;
-  x = conv(ctx, norm(ctx, x, 'decoder.conv_norm_out', bottom, true), 'decoder.conv_out', bottom, c.out_channels, 3);
+  x = sameConv(ctx, norm(ctx, x, 'decoder.conv_norm_out', bottom, true), 'decoder.conv_out', bottom, c.out_channels, 3);
   if (nhwc) x = g.op1('Transpose', [x], { perm: [0, 3, 1, 2] });
   g.outputFloat(x, 'sample', ['batch', c.out_channels, `height*${f}`, `width*${f}`]);
   return g.build();
