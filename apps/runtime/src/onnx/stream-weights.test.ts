@@ -10,7 +10,7 @@ import { fixtureDir } from '../sdxl/testing/references.ts';
 import { buildUnet } from './builders/unet.ts';
 import { GraphBuilder } from './graph-builder.ts';
 import { createSession } from './session.ts';
-import { streamWeights } from './stream-weights.ts';
+import { Slabs, streamWeights } from './stream-weights.ts';
 
 // Streamed weights: the same outputs as the graph with initializers, the weights fed from host memory, and on
 // CUDA a MemcpyFromHost per weight listed before every other node (ONNX Runtime's order then copies each weight
@@ -146,5 +146,19 @@ describe('streamWeights', () => {
     const residentBytes = [...resident.values()].reduce((a, b) => a + b, 0);
     expect(otherBytes).toBeLessThanOrEqual(0.01 * (hostBytes + residentBytes));
     expect(hostBytes).toBeGreaterThan(0);
+  });
+
+  it('streamed weights read from files share a few large aligned blocks', () => {
+    const slabs = new Slabs(1000);
+    const a = slabs.take(100);
+    const b = slabs.take(30);
+    const c = slabs.take(900); // does not fit what is left: a new block
+    const big = slabs.take(5000); // larger than a block: its own buffer
+    expect(b.buffer).toBe(a.buffer);
+    expect([a.byteOffset, b.byteOffset]).toEqual([0, 128]);
+    expect(c.buffer).not.toBe(a.buffer);
+    expect([c.byteOffset, c.length, c.buffer.byteLength]).toEqual([0, 900, 1000]);
+    expect([big.length, big.buffer.byteLength]).toEqual([5000, 5000]);
+    expect(slabs.take(40).buffer).toBe(c.buffer); // at 960, up to the block's end
   });
 });

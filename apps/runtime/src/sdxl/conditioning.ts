@@ -90,7 +90,6 @@ export function unetConditioning(
   };
 }
 
-/** [x] -> [x, x] for the CFG batch (torch.cat([latents] * 2)). */
 /** noise_pred_uncond + g * (noise_pred_text - noise_pred_uncond) over the [uncond, text] halves, in float32. */
 export function applyGuidance(
   noisePred: Float32Array,

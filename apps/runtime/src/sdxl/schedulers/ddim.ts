@@ -1,4 +1,4 @@
-import { alphasCumprod, f, type StepOutput, spacedTimesteps } from './schedule-math.ts';
+import { alphasCumprod, f, type StepOutput, spacedTimesteps, unscaledInput } from './schedule-math.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
 
@@ -26,9 +26,7 @@ export class DdimScheduler implements Scheduler {
   }
 
   scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
-    if (!out) return sample;
-    out.set(sample);
-    return out;
+    return unscaledInput(sample, out);
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {

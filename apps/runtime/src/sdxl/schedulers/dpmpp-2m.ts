@@ -7,6 +7,7 @@ import {
   sigmaToT,
   spacedTimesteps,
   trainingSigmas,
+  unscaledInput,
 } from './schedule-math.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
@@ -56,9 +57,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   }
 
   scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
-    if (!out) return sample;
-    out.set(sample);
-    return out;
+    return unscaledInput(sample, out);
   }
 
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {

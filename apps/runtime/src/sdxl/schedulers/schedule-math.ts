@@ -114,3 +114,10 @@ export interface StepBuffers {
   readonly prev: Float32Array;
   readonly pred: Float32Array;
 }
+
+/** The model input of schedulers that do not scale it: the sample itself, or copied into `out` when given. */
+export function unscaledInput(sample: Float32Array, out?: Float32Array): Float32Array {
+  if (!out) return sample;
+  out.set(sample);
+  return out;
+}
