@@ -2,6 +2,7 @@
 // streamed weights go by DMA at the bus's rate instead of through the driver's pageable staging buffer.
 // onnxruntime-node can't allocate pinned host memory, so the arrays we feed are registered in place.
 import { cudaRuntime } from './cuda-runtime.ts';
+import { envSwitch } from './env-switch.ts';
 
 const PORTABLE = 1; // cudaHostRegisterPortable: pinned for every CUDA context, whichever device a session uses
 const ALREADY_REGISTERED = 712; // cudaErrorHostMemoryAlreadyRegistered: pages shared with an earlier buffer
@@ -19,7 +20,7 @@ export type PinResult = { readonly ok: true; readonly pin: HostPin } | { readonl
 /** Page-locks each distinct buffer behind `arrays`, whole. All or nothing: on a failure the ones done are undone. */
 export function pinHostMemory(arrays: Iterable<ArrayBufferView>): PinResult {
   // GPU experiments: streaming from pageable memory, for comparison
-  if (process.env.SDFLOW_HOST_PINNING === '0') return { ok: false, reason: 'off (SDFLOW_HOST_PINNING=0)' };
+  if (envSwitch('SDFLOW_HOST_PINNING', ['0', '1']) === '0') return { ok: false, reason: 'off (SDFLOW_HOST_PINNING=0)' };
   const rt = cudaRuntime();
   if (typeof rt === 'string') return { ok: false, reason: rt };
   const start = performance.now();

@@ -4,6 +4,7 @@ import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from './built-model.ts';
+import { envSwitch } from './env-switch.ts';
 import { f16ToF32, f32ToF16 } from './float16.ts';
 import { registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
 
@@ -113,9 +114,10 @@ const cudaArenas = new Map<number, Promise<boolean>>();
 
 /** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
  *  without it aborts the process inside ONNX Runtime). For GPU comparisons, SDFLOW_SHARED_ARENA=0 turns sharing
- *  off and =same grows the arena by a region per request. */
+ *  off and =same grows the arena by a region per request (=pow2, doubling regions, is the default). */
 function cudaArena(deviceId: number): Promise<boolean> {
-  if (process.env.SDFLOW_SHARED_ARENA === '0') return Promise.resolve(false);
+  const sharing = envSwitch('SDFLOW_SHARED_ARENA', ['0', 'pow2', 'same']) ?? 'pow2';
+  if (sharing === '0') return Promise.resolve(false);
   let r = cudaArenas.get(deviceId);
   if (!r) {
     r = (async () => {
@@ -128,7 +130,7 @@ function cudaArena(deviceId: number): Promise<boolean> {
       } catch {
         return false; // the session that asked reports why CUDA is unavailable
       }
-      const ok = registerSharedArena('cuda', deviceId, process.env.SDFLOW_SHARED_ARENA === 'same' ? 'same' : 'pow2');
+      const ok = registerSharedArena('cuda', deviceId, sharing);
       if (ok !== true) process.stderr.write(`sdflow: sessions keep arenas of their own: ${ok}\n`);
       return ok === true;
     })();

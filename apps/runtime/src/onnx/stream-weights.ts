@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { readFully } from '../models/read-fully.ts';
 import type { BuiltModel, ExternalDataFile, HostWeight } from './built-model.ts';
+import { envSwitch } from './env-switch.ts';
 import type { Target } from './graph-builder.ts';
 import type { OnnxPath } from './session.ts';
 
@@ -73,6 +74,8 @@ function stream(
   const inputs = graph.input;
   const kept: { tensor: ITensor; bytes: Uint8Array }[] = [];
   const copies: INode[] = [];
+  // SDFLOW_STREAM_COPIES=0 (GPU experiments): plain inputs, which ONNX Runtime copies all at once before a run
+  const copyNodes = target === 'cuda' && envSwitch('SDFLOW_STREAM_COPIES', ['0', '1']) !== '0';
   const renamed = new Map<string, string>();
   for (const t of external) {
     const name = t.name ?? '';
@@ -87,8 +90,7 @@ function stream(
       name,
       type: { tensorType: { elemType: t.dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
     });
-    // SDFLOW_STREAM_COPIES=0 (GPU experiments): plain inputs, which ONNX Runtime copies all at once before a run
-    if (target === 'cuda' && process.env.SDFLOW_STREAM_COPIES !== '0') {
+    if (copyNodes) {
       const dev = `${name}::gpu`;
       copies.push({ opType: 'MemcpyFromHost', input: [name], output: [dev], name: `copy_${name}` });
       renamed.set(name, dev);
