@@ -23,7 +23,7 @@ import { denoise } from './denoise.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
 import { encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
-import { decodedToImages, unscaleLatents } from './image-convert.ts';
+import { batchSlice, concatBatch, decodedToImages, unscaleLatents } from './image-convert.ts';
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
@@ -114,10 +114,19 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   async function taesdDecode(h: TaesdHandle, latents: Tensor, signal: AbortSignal): Promise<Images> {
     const t = resolver.taesd(h.model.id);
     throwIfAborted(signal);
-    const out = await runner(`taesd:${t.id}`, h)(t.decoder, {
-      latent_sample: unscaleLatents(latents, t.scalingFactor, 0),
-    });
-    return { images: decodedToImages(need(out, 'sample', 'taesd_decoder')) };
+    // one image per call: the same pixels (nothing mixes across the batch) with a batch-th of the activations, whose
+    // 64-channel full-size tensors would otherwise set the run's memory peak (BENCHMARKS.md, row 10)
+    const z = unscaleLatents(latents, t.scalingFactor, 0);
+    const batch = z.dims[0] ?? 1;
+    const parts: Tensor[] = [];
+    for (let i = 0; i < batch; i++) {
+      throwIfAborted(signal);
+      const out = await runner(`taesd:${t.id}`, h)(t.decoder, {
+        latent_sample: batch === 1 ? z : batchSlice(z, i, i + 1),
+      });
+      parts.push(need(out, 'sample', 'taesd_decoder'));
+    }
+    return { images: decodedToImages(parts.length === 1 ? (parts[0] as Tensor) : concatBatch(parts)) };
   }
 
   function tilePlan(model: ModelSource, d: Device): TiledDecoderPlan | null {

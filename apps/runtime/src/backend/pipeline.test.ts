@@ -141,4 +141,19 @@ describe('SDXL pipeline via the ONNX backend', () => {
     const image = await backend.tinyVaeDecode(taesd, latent, signal);
     expect(relativeError(image.images.data, reference(refs, 'run4.image').data)).toBeLessThan(1e-3);
   });
+
+  it('run4: in a batch, each image decodes as it would alone (the tiny VAE runs one image per call)', async () => {
+    const taesd = await backend.loadTinyVae({ model: path.basename(fixtureDir), precision: 'fp32', device: 'cpu' });
+    const { latent } = await run('run1.latents_in', '');
+    const other = latent.samples.data.map((v, i) => v * -0.5 + (i % 7) * 0.1);
+    const batch = {
+      dims: [2, ...latent.samples.dims.slice(1)],
+      data: Float32Array.of(...other, ...latent.samples.data),
+    };
+    const { images } = await backend.tinyVaeDecode(taesd, { ...latent, samples: batch }, signal);
+    expect(images.dims[0]).toBe(2);
+    const half = images.data.length / 2;
+    expect(relativeError(images.data.subarray(half), reference(refs, 'run4.image').data)).toBeLessThan(1e-3);
+    expect(relativeError(images.data.subarray(0, half), reference(refs, 'run4.image').data)).toBeGreaterThan(1e-2);
+  });
 });
