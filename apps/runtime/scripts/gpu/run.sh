@@ -12,6 +12,7 @@
 #                                    $OUT/rows/<name>.json and .log, exit codes in $OUT/rows/status.txt
 #   run.sh micro <variants> [SECONDS] [unet-step-bench args]
 #                                    UNet step micro-benchmark over fusion variants (and the MatMul rate), in $OUT
+#   run.sh compare <row> <row>       the newest 4 saved images of two rows, pixel by pixel ($OUT/compare.txt)
 #   run.sh matmul                    the card's fp16 MatMul rate (bench/matmul-rate.ts), $OUT/matmul.txt
 #   run.sh unet [--profile]          full-size UNet step rate (bench/unet-rate.ts), $OUT/unet.txt
 #   run.sh nsys                      nsys kernel summary of the default UNet variant, if nsys is on the machine
@@ -91,6 +92,12 @@ micro)
   gpu_info
   timeout "$limit" node "$S/dist/unet-step-bench.mjs" --device cuda --config "$S/configs/sdxl-base/unet/config.json" \
     --variants "$variants" --out "$OUT" "$@" 2>&1 | tee "$OUT/unet-step-bench.log" | grep -v '^\[unet-step-bench\]' | tail -30
+  ;;
+compare)
+  [ $# -ge 2 ] || { echo "usage: run.sh compare <row> <row>: the newest 4 images of each, pixel by pixel"; exit 2; }
+  pa=seed-$(basename "$(ls "$repo"/workflows/seed/"$1"-*.workflow.json)" .workflow.json)
+  pb=seed-$(basename "$(ls "$repo"/workflows/seed/"$2"-*.workflow.json)" .workflow.json)
+  node "$repo/apps/runtime/scripts/gpu/compare-images.mjs" "$R/out" "$pa" "$pb" | tee -a "$OUT/compare.txt"
   ;;
 matmul)
   node "$S/dist/sdflow-bench.mjs" matmul cuda | tee "$OUT/matmul.txt"

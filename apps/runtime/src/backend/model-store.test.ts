@@ -8,11 +8,12 @@ import { ModelStore, type SessionSpec } from './model-store.ts';
 // Offload policies on real (tiny) ONNX Runtime sessions: y = x + b, with b 1 MiB so budgets can be exercised.
 
 const N = 256 * 1024;
-function spec(component: string, bias: number, streamed = false): SessionSpec {
+function spec(component: string, bias: number, streamed = false, swapWeights = false): SessionSpec {
   return {
     key: `m|${component}`,
     component,
     device: 'cpu',
+    swapWeights,
     build: () => {
       const weights = new MemorySource({ b: { dims: [N], data: new Float32Array(N).fill(bias) } });
       const g = new GraphBuilder({ name: component, precision: 'fp32', weights });
@@ -29,11 +30,11 @@ afterEach(async () => {
   store = new ModelStore({ threads: 1 });
 });
 
-async function runAll(policy: OffloadPolicy, names: string[], streamed = false): Promise<number[]> {
+async function runAll(policy: OffloadPolicy, names: string[], streamed = false, swap = false): Promise<number[]> {
   const out: number[] = [];
   for (const [i, name] of names.entries()) {
     // a reused session keeps the weights it was built with: the bias of the name's first use
-    const y = await store.use(spec(name, i + 1, streamed), policy, (s) =>
+    const y = await store.use(spec(name, i + 1, streamed, swap), policy, (s) =>
       s.run({ x: { dims: [N], data: new Float32Array(N) } }),
     );
     out.push(y.y!.data[0]!);
@@ -58,6 +59,18 @@ describe('ModelStore', () => {
     expect(s.created).toEqual({ a: 2, b: 1 });
     expect(s.resident).toEqual(['a']);
     expect(s.peakResident).toBe(1);
+  });
+
+  it('model with swapped weights keeps every session and moves only the weights, one component at a time', async () => {
+    expect(await runAll({ mode: 'model', budgetMiB: 0 }, ['a', 'b', 'a', 'a', 'b'], true, true)).toEqual([
+      1, 2, 1, 1, 2,
+    ]);
+    const s = store.stats();
+    expect(s.created).toEqual({ a: 1, b: 1 });
+    expect(s.resident).toEqual(['b']);
+    expect(s.peakResident).toBe(1);
+    expect([s.timing.a?.loads, s.timing.b?.loads]).toEqual([2, 2]);
+    expect([s.timing.a?.runs, s.timing.b?.runs]).toEqual([3, 2]);
   });
 
   it('sequential keeps one component resident at a time, and reports the weights its sessions stream', async () => {

@@ -1,6 +1,8 @@
 import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
+import type { DeviceWeights } from '../onnx/device-weights.ts';
 import { type HostPin, pinHostMemory } from '../onnx/host-pinning.ts';
+import { createNativeSession } from '../onnx/native-session.ts';
 import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
 import type { ComponentTiming } from './component-timing.ts';
 import type { PinningReport } from './pinning-report.ts';
@@ -8,7 +10,8 @@ import type { PinningReport } from './pinning-report.ts';
 // Sessions per model component, created lazily and reused across runs, under the handle's offload policy:
 //   none:       everything stays resident (LRU-evicted only past budgetMiB, when one is set), on CUDA allocating
 //               from one shared arena
-//   model:      one component resident at a time (others released before the next is created)
+//   model:      one component resident at a time (others released before the next is created); a spec with
+//               swapWeights keeps its session and frees only its weights, copied back to the device for its next use
 //   sequential: as model, and the spec builds a graph whose weights stay in host memory (streamed to the GPU layer
 //               by layer on every run, onnx/stream-weights.ts), so a resident session holds activations, not weights
 // Built graphs are kept in host memory under model/sequential offload (the counterpart of weights parked in CPU RAM);
@@ -20,13 +23,16 @@ export interface SessionSpec {
   /** counter name: 'text_encoder', 'unet', 'unet.down_blocks.0', 'vae_decoder', ... */
   readonly component: string;
   readonly device: Device;
+  /** The session stays when another component takes its turn, and only its weights (the graph inputs build() gives
+   *  as hostWeights) leave the device (model offload on CUDA: no re-created session, no repeated cuDNN search). */
+  readonly swapWeights?: boolean;
   build(): BuiltModel | OnnxPath;
 }
 
 export interface ModelStoreStats {
   /** sessions created so far, per component */
   readonly created: Readonly<Record<string, number>>;
-  /** components with a live session now */
+  /** components with a live session now (and their weights on the device, for swapWeights specs) */
   readonly resident: readonly string[];
   /** most sessions alive at once since the last resetPeak() */
   readonly peakResident: number;
@@ -41,6 +47,8 @@ export interface ModelStoreStats {
 interface Entry {
   readonly spec: SessionSpec;
   readonly session: Promise<Session>;
+  /** swapWeights specs: the weights the session feeds from the device */
+  weights?: DeviceWeights;
   readonly bytes: number;
   readonly hostWeightBytes: number;
   users: number;
@@ -78,7 +86,7 @@ export class ModelStore {
   stats(): ModelStoreStats {
     return {
       created: Object.fromEntries([...this.timing].flatMap(([k, t]) => (t.creates > 0 ? [[k, t.creates]] : []))),
-      resident: [...this.live.values()].map((e) => e.spec.component),
+      resident: this.residentEntries().map((e) => e.spec.component),
       peakResident: this.peak,
       timing: Object.fromEntries([...this.timing].map(([k, v]) => [k, { ...v }])),
       hostWeightBytes: Object.fromEntries([...this.live.values()].map((e) => [e.spec.component, e.hostWeightBytes])),
@@ -89,14 +97,18 @@ export class ModelStore {
   private timingOf(component: string): ComponentTiming {
     let t = this.timing.get(component);
     if (!t) {
-      t = { creates: 0, createMs: 0, runs: 0, runMs: 0 };
+      t = { creates: 0, createMs: 0, loads: 0, loadMs: 0, runs: 0, runMs: 0 };
       this.timing.set(component, t);
     }
     return t;
   }
 
   resetPeak(): void {
-    this.peak = this.live.size;
+    this.peak = this.residentEntries().length;
+  }
+
+  private residentEntries(): Entry[] {
+    return [...this.live.values()].filter((e) => !e.weights || e.weights.loaded);
   }
 
   /** Releases every session and forgets built graphs (their host memory unlocked first). */
@@ -118,10 +130,11 @@ export class ModelStore {
 
   private async acquire(spec: SessionSpec, policy: OffloadPolicy): Promise<Entry> {
     const existing = this.live.get(spec.key);
-    if (existing) return existing;
+    if (existing && (!existing.weights || existing.weights.loaded)) return existing;
     if (policy.mode !== 'none') {
-      for (const [key, e] of this.live) if (e.users === 0) await this.release(key);
+      for (const [key, e] of this.live) if (key !== spec.key && e.users === 0) await this.offload(key);
     }
+    if (existing) return this.loadWeights(existing);
     const keepBuilt = policy.mode !== 'none';
     let built = this.built.get(spec.key);
     if (!built) {
@@ -136,17 +149,19 @@ export class ModelStore {
     const hostWeightBytes = 'model' in built ? (built.hostWeights ?? []).reduce((a, w) => a + w.data.byteLength, 0) : 0;
     if (policy.budgetMiB > 0) await this.evictForBudget(bytes, policy.budgetMiB * 1024 * 1024);
     const start = performance.now();
-    // with everything resident, one arena: a component's freed activations serve the next one's run
-    const session = createSession(built, {
-      device: spec.device,
-      threads: this.opts.threads,
-      label: spec.component,
-      sharedArena: policy.mode === 'none',
-    });
+    // with everything resident, one arena: a component's freed activations serve the next one's run; swapped
+    // weights come from it too, so a component's freed weights serve the next one's activations
+    const sharedArena = policy.mode === 'none' || spec.swapWeights === true;
+    const opts = { threads: this.opts.threads, label: spec.component, sharedArena };
+    const session: Promise<Session> =
+      spec.swapWeights && 'model' in built
+        ? createNativeSession(built, { ...opts, device: nativeDevice(spec) })
+        : createSession(built, { ...opts, device: spec.device });
     const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
     try {
-      await session;
+      const s = await session;
+      if ('weights' in s) entry.weights = s.weights as DeviceWeights;
     } catch (e) {
       this.live.delete(spec.key);
       throw e;
@@ -154,8 +169,26 @@ export class ModelStore {
     const t = this.timingOf(spec.component);
     t.creates++;
     t.createMs += performance.now() - start;
-    this.peak = Math.max(this.peak, this.live.size);
+    return this.loadWeights(entry);
+  }
+
+  private loadWeights(entry: Entry): Entry {
+    if (entry.weights && !entry.weights.loaded) {
+      const start = performance.now();
+      entry.weights.load();
+      const t = this.timingOf(entry.spec.component);
+      t.loads++;
+      t.loadMs += performance.now() - start;
+    }
+    this.peak = Math.max(this.peak, this.residentEntries().length);
     return entry;
+  }
+
+  /** Frees a session's weights where they can come back without a new session, else the session. */
+  private async offload(key: string): Promise<void> {
+    const e = this.live.get(key);
+    if (e?.weights) e.weights.unload();
+    else await this.release(key);
   }
 
   /** Page-locks a kept graph's streamed weights for CUDA; without it they still stream, at pageable-copy speed. */
@@ -184,4 +217,9 @@ export class ModelStore {
     this.live.delete(key);
     await (await e.session).release();
   }
+}
+
+function nativeDevice(spec: SessionSpec): 'cpu' | 'cuda' {
+  if (spec.device === 'webgpu') throw new Error(`${spec.component}: swapped weights need a CPU or CUDA session`);
+  return spec.device;
 }

@@ -14,6 +14,7 @@ import type {
   TaesdHandle,
   UnetHandle,
 } from '@sdflow/nodes/values.ts';
+import { envSwitch } from '../onnx/env-switch.ts';
 import type { Feed } from '../onnx/session.ts';
 import { streamWeights } from '../onnx/stream-weights.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
@@ -72,14 +73,19 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
     // sequential offload: the weights stay in host memory and stream to the device on every run
     const streamed = h.offload.mode === 'sequential';
+    // model offload on CUDA: sessions stay, their weights move (as inputs) between host and device
+    const swapped = h.offload.mode === 'model' && h.device === 'cuda' && modelOffloadSwaps();
+    const kind = streamed ? '|streamed' : swapped ? '|swapped' : '';
     return (c: ComponentSource, feeds: Record<string, Feed>) =>
       store.use(
         {
-          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}${streamed ? '|streamed' : ''}`,
+          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}${kind}`,
           component: c.name,
           device: h.device,
+          swapWeights: swapped,
           build: () => {
             const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
+            if (swapped) return streamWeights(built, h.device, { copies: false });
             return streamed ? streamWeights(built, h.device) : built;
           },
         },
@@ -275,4 +281,9 @@ function previewHandle(h: TaesdHandle): TaesdHandle {
 function firstImage(t: Tensor): Tensor {
   const per = t.data.length / t.dims[0]!;
   return { dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, per) };
+}
+
+/** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */
+function modelOffloadSwaps(): boolean {
+  return envSwitch('SDFLOW_MODEL_OFFLOAD', ['swap', 'recreate']) !== 'recreate';
 }

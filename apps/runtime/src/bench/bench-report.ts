@@ -140,14 +140,20 @@ export function formatReport(report: BenchReport): string {
     parts.push(`${w.name}: median ms per node\n${table([['  node', 'ms', 'peak GiB'], ...nodeRows])}`);
     const calls = Object.entries(w.median.componentRunMs ?? {});
     if (calls.length > 0) {
-      const callRows = calls.map(([name, ms]) => [
-        `  ${name}`,
-        String(w.runs[0]?.components?.[name]?.runs ?? '?'),
-        ms.toFixed(1),
-      ]);
-      parts.push(
-        `${w.name}: ONNX Runtime calls per component\n${table([['  component', 'calls', 'ms per call'], ...callRows])}`,
-      );
+      // first timed run: session creations and weight loads (model offload) per component, with their time
+      const perRun = (n: number | undefined, ms: number | undefined) => (n ? `${n} / ${(ms ?? 0).toFixed(0)} ms` : '-');
+      const callRows = calls.map(([name, ms]) => {
+        const c = w.runs[0]?.components?.[name];
+        return [
+          `  ${name}`,
+          String(c?.runs ?? '?'),
+          ms.toFixed(1),
+          perRun(c?.creates, c?.createMs),
+          perRun(c?.loads, c?.loadMs),
+        ];
+      });
+      const head = ['  component', 'calls', 'ms per call', 'sessions made', 'weight loads'];
+      parts.push(`${w.name}: ONNX Runtime calls per component\n${table([head, ...callRows])}`);
     }
     for (const [name, p] of Object.entries(w.pinning ?? {}))
       parts.push(

@@ -160,11 +160,13 @@ function timingDelta(
 ): Record<string, ComponentTiming> {
   const out: Record<string, ComponentTiming> = {};
   for (const [name, a] of Object.entries(after)) {
-    const b = before[name] ?? { creates: 0, createMs: 0, runs: 0, runMs: 0 };
+    const b = before[name] ?? { creates: 0, createMs: 0, loads: 0, loadMs: 0, runs: 0, runMs: 0 };
     if (a.runs === b.runs && a.creates === b.creates) continue;
     out[name] = {
       creates: a.creates - b.creates,
       createMs: a.createMs - b.createMs,
+      loads: a.loads - b.loads,
+      loadMs: a.loadMs - b.loadMs,
       runs: a.runs - b.runs,
       runMs: a.runMs - b.runMs,
     };

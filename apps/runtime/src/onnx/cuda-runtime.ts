@@ -10,6 +10,13 @@ export interface CudaRuntime {
   hostRegister(buf: ArrayBufferLike, bytes: number, flags: number): number;
   hostUnregister(buf: ArrayBufferLike): number;
   errorName(code: number): string;
+  /** cudaMemcpy from host memory to a device address (kind 1, host to device): an error code, 0 for success */
+  copyToDevice(dst: bigint, src: ArrayBufferView, kind: number): number;
+  /** cudaDeviceSynchronize: a copy from pageable memory may still be in flight when cudaMemcpy returns */
+  synchronize(): number;
+  /** cudaMalloc: the device address, or an error code */
+  malloc(bytes: number): { address: bigint } | { error: number };
+  free(address: bigint): number;
 }
 
 let loaded: CudaRuntime | string | undefined;
@@ -37,9 +44,21 @@ function bind(lib: koffi.IKoffiLib): CudaRuntime {
   const register = lib.func('int cudaHostRegister(void* ptr, size_t size, unsigned int flags)');
   const unregister = lib.func('int cudaHostUnregister(void* ptr)');
   const errorName = lib.func('const char* cudaGetErrorName(int error)');
+  const memcpy = lib.func('int cudaMemcpy(uint64_t dst, const void* src, size_t count, int kind)');
+  const sync = lib.func('int cudaDeviceSynchronize()');
+  const malloc = lib.func('int cudaMalloc(_Out_ uint64_t* ptr, size_t size)');
+  const free = lib.func('int cudaFree(uint64_t ptr)');
   return {
     hostRegister: (buf, bytes, flags) => register(buf, bytes, flags) as number,
     hostUnregister: (buf) => unregister(buf) as number,
     errorName: (code) => errorName(code) as string,
+    copyToDevice: (dst, src, kind) => memcpy(dst, src, src.byteLength, kind) as number,
+    synchronize: () => sync() as number,
+    malloc: (bytes) => {
+      const out: bigint[] = [0n];
+      const error = malloc(out, bytes) as number;
+      return error === 0 ? { address: BigInt(out[0] as bigint) } : { error };
+    },
+    free: (address) => free(address) as number,
   };
 }

@@ -61,7 +61,7 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
   if (opts.device === 'cuda') options.enableMemPattern = false;
   if ('model' in built) options.externalData = built.externalData.map((f) => ({ path: f.path, data: f.data }));
   if (opts.threads !== undefined) options.intraOpNumThreads = opts.threads;
-  const shared = opts.sharedArena && opts.device === 'cuda' && (await cudaArena(opts.deviceId ?? 0));
+  const shared = opts.sharedArena && opts.device === 'cuda' && (await cudaSharedArena(opts.deviceId ?? 0));
   const config = shared ? { ...sharedArenaConfig, ...opts.config } : opts.config;
   if (config) options.extra = nestConfig(config);
   if (opts.profilePrefix) {
@@ -115,7 +115,7 @@ const cudaArenas = new Map<number, Promise<boolean>>();
 /** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
  *  without it aborts the process inside ONNX Runtime). For GPU comparisons, SDFLOW_SHARED_ARENA=0 turns sharing
  *  off and =same grows the arena by a region per request (=pow2, doubling regions, is the default). */
-function cudaArena(deviceId: number): Promise<boolean> {
+export function cudaSharedArena(deviceId: number): Promise<boolean> {
   const sharing = envSwitch('SDFLOW_SHARED_ARENA', ['0', 'pow2', 'same']) ?? 'pow2';
   if (sharing === '0') return Promise.resolve(false);
   let r = cudaArenas.get(deviceId);
@@ -186,27 +186,35 @@ function executionProviders(opts: SessionOptions): ort.InferenceSession.Executio
   return ['cpu'];
 }
 
+/** A feed in the element type its input takes. */
+export type ConvertedFeed =
+  | { type: 'float32'; dims: number[]; data: Float32Array }
+  | { type: 'float16'; dims: number[]; data: Uint16Array }
+  | { type: 'int64'; dims: number[]; data: BigInt64Array }
+  | { type: 'int32'; dims: number[]; data: Int32Array };
+
 /** Converts a feed to the input's element type, so callers can feed float32 / int64 whatever the graph wants
  *  (float16 graphs; exports such as Optimum's with int32 input_ids or int64 timesteps). */
-function toOrt(f: Feed, want: string | undefined): ort.Tensor {
+export function convertFeed(f: Feed, want: string | undefined): ConvertedFeed {
   const dims = [...f.dims];
   const have = 'dtype' in f ? f.dtype : 'float32';
   const type = want === 'float32' || want === 'float16' || want === 'int64' || want === 'int32' ? want : have;
-  if (type === have) return new ort.Tensor(type, f.data, dims);
+  if (type === have) return { type, dims, data: f.data } as ConvertedFeed;
   const asNumbers = (): ArrayLike<number> =>
     have === 'float16'
       ? f16ToF32(f.data as Uint16Array)
       : have === 'int64'
         ? Array.from(f.data as BigInt64Array, Number)
         : (f.data as Float32Array | Int32Array);
-  if (type === 'float16') return new ort.Tensor('float16', f32ToF16(Float32Array.from(asNumbers())), dims);
-  if (type === 'float32') return new ort.Tensor('float32', Float32Array.from(asNumbers()), dims);
-  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(asNumbers(), Math.round), dims);
-  return new ort.Tensor(
-    'int64',
-    BigInt64Array.from(Array.from(asNumbers()), (x) => BigInt(Math.round(x))),
-    dims,
-  );
+  if (type === 'float16') return { type, dims, data: f32ToF16(Float32Array.from(asNumbers())) };
+  if (type === 'float32') return { type, dims, data: Float32Array.from(asNumbers()) };
+  if (type === 'int32') return { type, dims, data: Int32Array.from(asNumbers(), Math.round) };
+  return { type, dims, data: BigInt64Array.from(Array.from(asNumbers()), (x) => BigInt(Math.round(x))) };
+}
+
+function toOrt(f: Feed, want: string | undefined): ort.Tensor {
+  const c = convertFeed(f, want);
+  return new ort.Tensor(c.type, c.data, c.dims);
 }
 
 function fromOrt(t: ort.Tensor): Tensor {

@@ -3,8 +3,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../models/memory-source.ts';
 import { GraphBuilder } from './graph-builder.ts';
+import { ortVersion } from './ort-capi.ts';
 import { createSession } from './session.ts';
-import { ortVersion, registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
+import { registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
 
 // The shared arena goes through ONNX Runtime's C API by FFI: the function-table slots and the environment are
 // checked here on the CPU provider (the CUDA one registers the same way on a GPU machine).

@@ -41,8 +41,14 @@ interface ByteSource {
   close(): void;
 }
 
+export interface StreamOptions {
+  /** CUDA: a MemcpyFromHost per weight (default; SDFLOW_STREAM_COPIES=0 turns it off). False for weights that are
+   *  fed already on the device (native-session.ts) */
+  readonly copies?: boolean;
+}
+
 /** The model with its external-data weights turned into host-fed inputs (constants and the smallest weights stay). */
-export function streamWeights(from: BuiltModel | OnnxPath, target: Target): BuiltModel {
+export function streamWeights(from: BuiltModel | OnnxPath, target: Target, opts: StreamOptions = {}): BuiltModel {
   const modelBytes = 'model' in from ? from.model : readFileSync(from.modelPath);
   const model = onnx.ModelProto.decode(modelBytes);
   const graph = model.graph;
@@ -51,7 +57,7 @@ export function streamWeights(from: BuiltModel | OnnxPath, target: Target): Buil
   if (external.length === 0) return 'model' in from ? from : { model: modelBytes, externalData: [] };
   const source = 'model' in from ? memorySource(from.externalData) : fileSource(from.modelPath);
   try {
-    return stream(model, external, source, target);
+    return stream(model, external, source, target, opts);
   } finally {
     source.close();
   }
@@ -62,6 +68,7 @@ function stream(
   external: readonly ITensor[],
   source: ByteSource,
   target: Target,
+  opts: StreamOptions,
 ): BuiltModel {
   const graph = model.graph as onnxProto.onnx.IGraphProto;
   const resident = new Set(
@@ -75,7 +82,7 @@ function stream(
   const kept: { tensor: ITensor; bytes: Uint8Array }[] = [];
   const copies: INode[] = [];
   // SDFLOW_STREAM_COPIES=0 (GPU experiments): plain inputs, which ONNX Runtime copies all at once before a run
-  const copyNodes = target === 'cuda' && envSwitch('SDFLOW_STREAM_COPIES', ['0', '1']) !== '0';
+  const copyNodes = target === 'cuda' && (opts.copies ?? envSwitch('SDFLOW_STREAM_COPIES', ['0', '1']) !== '0');
   const renamed = new Map<string, string>();
   for (const t of external) {
     const name = t.name ?? '';

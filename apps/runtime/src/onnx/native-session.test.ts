@@ -1,0 +1,89 @@
+import path from 'node:path';
+import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import onnxProto from 'onnx-proto';
+import { describe, expect, it } from 'vitest';
+import { SafetensorsSource } from '../models/weight-source.ts';
+import { buildUnet } from './builders/unet.ts';
+import { readJson, relativeError, unetDir, unetRef } from './builders/unet-test-support.ts';
+import { createNativeSession, inlineExternalData } from './native-session.ts';
+import { streamWeights } from './stream-weights.ts';
+
+// Sessions through ONNX Runtime's C API with the weights as inputs held between runs (model offload's sessions):
+// the sdxl-tiny UNet gives diffusers' output through it, with its weights loaded, unloaded and loaded again.
+
+const { onnx } = onnxProto;
+const config = readJson(path.join(unetDir, 'config.json'));
+const feeds: Record<string, Tensor> = {
+  sample: unetRef('sample'),
+  timestep: unetRef('timestep_500'),
+  encoder_hidden_states: unetRef('encoder_hidden_states'),
+  text_embeds: unetRef('text_embeds'),
+  time_ids: unetRef('time_ids'),
+};
+
+function streamedUnet() {
+  return streamWeights(buildUnet(config, SafetensorsSource.open(unetDir), { precision: 'fp32', target: 'cpu' }), 'cpu');
+}
+
+describe('createNativeSession', () => {
+  it('runs the sdxl-tiny UNet with its weights fed from loaded copies, matching diffusers within 1e-4', async () => {
+    const built = streamedUnet();
+    expect(built.externalData.map((f) => f.path)).toEqual(['resident.onnx_data']); // the smallest stay initializers
+    const s = await createNativeSession(built, { device: 'cpu', threads: 1, label: 'unet' });
+    try {
+      expect(s.inputNames).toEqual(['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids']);
+      expect(s.outputNames).toEqual(['out_sample']);
+      expect(s.inputTypes.sample).toBe('float32');
+      expect(s.weights.bytes).toBe(built.hostWeights?.reduce((a, w) => a + w.data.byteLength, 0));
+      expect(s.weights.loaded).toBe(false);
+      await expect(s.run(feeds)).rejects.toThrow(/unet: its weights are not loaded/);
+      s.weights.load();
+      expect(s.weights.loaded).toBe(true);
+      const first = (await s.run(feeds)).out_sample!;
+      expect(first.dims).toEqual([2, 4, 16, 16]);
+      expect(relativeError(first.data, unetRef('out_t500').data)).toBeLessThan(1e-4);
+      s.weights.unload();
+      expect(s.weights.loaded).toBe(false);
+      s.weights.load();
+      const again = (await s.run(feeds)).out_sample!;
+      expect([...again.data]).toEqual([...first.data]);
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('names the model and the input when a run fails, and keeps serving', async () => {
+    const s = await createNativeSession(streamedUnet(), { device: 'cpu', threads: 1, label: 'unet' });
+    try {
+      s.weights.load();
+      const { sample, ...rest } = feeds;
+      await expect(s.run(rest)).rejects.toThrow(/unet: inference failed: .*sample/);
+      const bad = { ...feeds, sample: { dims: [2, 4, 16], data: new Float32Array(2 * 4 * 16) } };
+      await expect(s.run(bad)).rejects.toThrow(/unet: inference failed/);
+      expect((await s.run(feeds)).out_sample!.dims).toEqual([2, 4, 16, 16]);
+    } finally {
+      await s.release();
+    }
+    await expect(s.run(feeds)).rejects.toThrow(/unet: the session was released/);
+  });
+
+  it('names the model when ONNX Runtime rejects it', async () => {
+    const built = { model: new Uint8Array([1, 2, 3, 4]), externalData: [] };
+    await expect(createNativeSession(built, { device: 'cpu', label: 'vae_decoder' })).rejects.toThrow(
+      /vae_decoder: ONNX Runtime could not create a cpu session/,
+    );
+  });
+
+  it('inlines external data into the model, leaving no external reference', () => {
+    const built = streamedUnet();
+    const model = onnx.ModelProto.decode(inlineExternalData(built));
+    const inits = model.graph?.initializer ?? [];
+    expect(inits.some((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL)).toBe(false);
+    const inlined = inits.reduce((a, t) => a + (t.rawData?.byteLength ?? 0), 0);
+    expect(inlined).toBeGreaterThanOrEqual(built.externalData[0]!.data.byteLength - 64 * inits.length);
+    const elsewhere = [{ path: 'other.onnx_data', data: new Uint8Array(8) }];
+    expect(() => inlineExternalData({ ...built, externalData: elsewhere })).toThrow(
+      /names external data 'resident.onnx_data'/,
+    );
+  });
+});

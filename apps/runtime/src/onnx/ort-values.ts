@@ -1,0 +1,96 @@
+// OrtValues through the C API (ort-capi.ts): tensors over host or device memory, and outputs read back as Tensors.
+import type { Tensor } from '@sdflow/nodes/tensor.ts';
+import koffi from 'koffi';
+import { f16ToF32 } from './float16.ts';
+import type { OrtCApi } from './ort-capi.ts';
+
+export const ARENA_ALLOCATOR = 1;
+export const MEM_TYPE_DEFAULT = 0;
+/** ONNXTensorElementDataType */
+export const ELEMENT = { float32: 1, uint8: 2, int32: 6, int64: 7, float16: 10 } as const;
+export const ELEMENT_NAME = new Map<number, string>(Object.entries(ELEMENT).map(([k, v]) => [v, k]));
+
+let cpuMemoryInfo: unknown;
+export function cpuInfo(api: OrtCApi): unknown {
+  if (!cpuMemoryInfo) {
+    const out: unknown[] = [null];
+    api.check(
+      api.call('CreateCpuMemoryInfo', 'void* F(int type, int memType, _Out_ void** out)', ARENA_ALLOCATOR, 0, out),
+      'CreateCpuMemoryInfo',
+    );
+    cpuMemoryInfo = out[0];
+  }
+  return cpuMemoryInfo;
+}
+
+/** An OrtValue over `data` without a copy: ORT reads it in later calls, so it must be off V8's moving heap, which
+ *  touching `.buffer` guarantees (small typed arrays may live on it until then). */
+export function tensorOver(
+  api: OrtCApi,
+  info: unknown,
+  data: ArrayBufferView | object,
+  dims: readonly number[],
+  type: number,
+  bytes = (data as ArrayBufferView).byteLength,
+): unknown {
+  if (ArrayBuffer.isView(data)) void data.buffer;
+  const shape = BigInt64Array.from(dims, BigInt);
+  const out: unknown[] = [null];
+  api.check(
+    api.call(
+      'CreateTensorWithDataAsOrtValue',
+      'void* F(void* info, void* data, size_t n, const int64_t* shape, size_t dims, int type, _Out_ void** out)',
+      info,
+      data,
+      bytes,
+      shape,
+      shape.length,
+      type,
+      out,
+    ),
+    'CreateTensorWithDataAsOrtValue',
+  );
+  return out[0];
+}
+
+/** A koffi pointer to a device address. */
+export function pointerAt(address: bigint): object {
+  return koffi.decode(BigUint64Array.of(address), 'void*') as object;
+}
+
+export function dataPointer(api: OrtCApi, value: unknown): unknown {
+  const out: unknown[] = [null];
+  api.check(api.call('GetTensorMutableData', 'void* F(void* v, _Out_ void** out)', value, out), 'GetTensorMutableData');
+  return out[0];
+}
+
+/** An output OrtValue (host memory) as a float32 Tensor, copied out. */
+export function readTensor(api: OrtCApi, value: unknown, what: string): Tensor {
+  const { call, check } = api;
+  const info: unknown[] = [null];
+  check(call('GetTensorTypeAndShape', 'void* F(void* v, _Out_ void** out)', value, info), what);
+  let dims: number[];
+  let type: number;
+  try {
+    const n: number[] = [0];
+    check(call('GetDimensionsCount', 'void* F(void* i, _Out_ size_t* n)', info[0], n), what);
+    const shape = new BigInt64Array(Number(n[0]));
+    check(call('GetDimensions', 'void* F(void* i, int64_t* dims, size_t n)', info[0], shape, shape.length), what);
+    dims = Array.from(shape, Number);
+    const t: number[] = [0];
+    check(call('GetTensorElementType', 'void* F(void* i, _Out_ int* out)', info[0], t), what);
+    type = t[0] as number;
+  } finally {
+    call('ReleaseTensorTypeAndShapeInfo', 'void F(void* i)', info[0]);
+  }
+  const count = dims.reduce((a, d) => a * d, 1);
+  const width = type === ELEMENT.float32 || type === ELEMENT.int32 ? 4 : type === ELEMENT.int64 ? 8 : 2;
+  if (type !== ELEMENT.float32 && type !== ELEMENT.float16 && type !== ELEMENT.int32 && type !== ELEMENT.int64)
+    throw new Error(`${what}: unsupported element type ${ELEMENT_NAME.get(type) ?? type}`);
+  if (count === 0) return { dims, data: new Float32Array(0) };
+  const bytes = koffi.view(dataPointer(api, value), count * width).slice(0);
+  if (type === ELEMENT.float32) return { dims, data: new Float32Array(bytes) };
+  if (type === ELEMENT.float16) return { dims, data: f16ToF32(new Uint16Array(bytes)) };
+  if (type === ELEMENT.int32) return { dims, data: Float32Array.from(new Int32Array(bytes)) };
+  return { dims, data: Float32Array.from(new BigInt64Array(bytes), Number) };
+}
