@@ -45,6 +45,8 @@ export function deviceWeights(
   session: unknown,
   host: readonly HostWeight[],
   opts: WeightsTarget,
+  /** after freeing the weights: gives the allocator's free memory back to the device */
+  shrink?: () => void,
 ): FedWeights {
   const { call, check } = api;
   const bytes = host.reduce((a, w) => a + w.data.byteLength, 0);
@@ -133,7 +135,11 @@ export function deviceWeights(
       }
       values = made;
     },
-    unload: release,
+    unload() {
+      const had = values !== undefined;
+      release();
+      if (had) shrink?.();
+    },
     values: () => {
       if (!values) throw new Error(`${opts.label}: its weights are not loaded`);
       return values;

@@ -6,13 +6,15 @@ import koffi from 'koffi';
 import onnxProto from 'onnx-proto';
 import type { BuiltModel } from './built-model.ts';
 import { type DeviceWeights, deviceWeights, type FedWeights } from './device-weights.ts';
+import { envSwitch } from './env-switch.ts';
 import { type OrtCApi, requireOrtCApi } from './ort-capi.ts';
 import { cpuInfo, ELEMENT, ELEMENT_NAME, readTensor, tensorOver } from './ort-values.ts';
-import { type ConvertedFeed, convertFeed, cudaSharedArena, type Feed, type Session } from './session.ts';
+import { type ConvertedFeed, convertFeed, cudaSharedArena, type Feed, probeModel, type Session } from './session.ts';
 import { sharedArenaConfig } from './shared-arena.ts';
 
 const { onnx } = onnxProto;
 const ENABLE_ALL = 99;
+const SHRINK_KEY = 'memory.enable_memory_arena_shrinkage';
 const LOG_ERROR = 3;
 
 export interface NativeSessionOptions {
@@ -37,12 +39,48 @@ export async function createNativeSession(built: BuiltModel, opts: NativeSession
   const ptr = nativeSessionPointer(api, inlineExternalData(built), opts, shared);
   const s = new Handles(api, ptr, opts.label);
   try {
-    const weights = deviceWeights(api, ptr, built.hostWeights ?? [], opts);
+    // a component's freed weights and activations go back to the device, not kept for the next one's larger tensors
+    const shrink =
+      shared && envSwitch('SDFLOW_SWAP_SHRINK', ['0', '1']) !== '0' ? arenaShrinker(api, deviceId) : undefined;
+    const weights = deviceWeights(api, ptr, built.hostWeights ?? [], opts, shrink);
     return s.session(weights, new Set((built.hostWeights ?? []).map((w) => w.name)));
   } catch (e) {
     s.release();
     throw e;
   }
+}
+
+const shrinkers = new Map<number, () => void>();
+
+/** Gives the device's shared arena's wholly free regions back: an empty run of a tiny session on that arena, with
+ *  ONNX Runtime's run option to shrink the arena after it (shrinking is only to be had as a run option). */
+function arenaShrinker(api: OrtCApi, deviceId: number): () => void {
+  let shrink = shrinkers.get(deviceId);
+  if (!shrink) {
+    const label = 'shared arena shrink';
+    const probe = new Handles(
+      api,
+      nativeSessionPointer(api, probeModel(), { device: 'cuda', deviceId, label }, true),
+      label,
+    );
+    const out: unknown[] = [null];
+    api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
+    const runOptions = out[0];
+    api.check(
+      api.call(
+        'AddRunConfigEntry',
+        'void* F(void* ro, const char* k, const char* v)',
+        runOptions,
+        SHRINK_KEY,
+        `gpu:${deviceId}`,
+      ),
+      label,
+    );
+    const x = { dims: [1], data: new Float32Array(1) };
+    shrink = () => void probe.run({ x }, undefined, runOptions);
+    shrinkers.set(deviceId, shrink);
+  }
+  return shrink;
 }
 
 function nativeSessionPointer(api: OrtCApi, model: Uint8Array, opts: NativeSessionOptions, shared: boolean): unknown {
@@ -195,7 +233,7 @@ class Handles {
     };
   }
 
-  private run(feeds: Record<string, Feed>, weights: FedWeights): Record<string, Tensor> {
+  run(feeds: Record<string, Feed>, weights?: FedWeights, runOptions: unknown = null): Record<string, Tensor> {
     const { api, label } = this;
     if (!this.ptr) throw new Error(`${label}: the session was released`);
     const converted: ConvertedFeed[] = [];
@@ -207,14 +245,14 @@ class Handles {
         converted.push(c);
         values.push(tensorOver(api, cpuInfo(api), c.data, c.dims, ELEMENT[c.type]));
       }
-      const names = [...Object.keys(feeds), ...weights.names];
-      const inputs = [...values, ...(weights.names.length > 0 ? weights.values() : [])];
+      const names = [...Object.keys(feeds), ...(weights?.names ?? [])];
+      const inputs = [...values, ...(weights && weights.names.length > 0 ? weights.values() : [])];
       api.check(
         api.call(
           'Run',
           'void* F(void* s, void* ro, const char** in, void** values, size_t n, const char** out, size_t m, void* outputs)',
           this.ptr,
-          null,
+          runOptions,
           names,
           inputs,
           names.length,

@@ -140,7 +140,7 @@ export function cudaSharedArena(deviceId: number): Promise<boolean> {
 }
 
 /** y = Identity(x): the smallest model a provider can take. */
-function probeModel(): Uint8Array {
+export function probeModel(): Uint8Array {
   const { onnx } = onnxProto;
   const float1 = { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 1 }] } } };
   const graph = {
