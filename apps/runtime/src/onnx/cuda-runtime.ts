@@ -14,9 +14,6 @@ export interface CudaRuntime {
   copyToDevice(dst: bigint, src: ArrayBufferView, kind: number): number;
   /** cudaDeviceSynchronize: a copy from pageable memory may still be in flight when cudaMemcpy returns */
   synchronize(): number;
-  /** cudaMalloc: the device address, or an error code */
-  malloc(bytes: number): { address: bigint } | { error: number };
-  free(address: bigint): number;
 }
 
 let loaded: CudaRuntime | string | undefined;
@@ -46,19 +43,11 @@ function bind(lib: koffi.IKoffiLib): CudaRuntime {
   const errorName = lib.func('const char* cudaGetErrorName(int error)');
   const memcpy = lib.func('int cudaMemcpy(uint64_t dst, const void* src, size_t count, int kind)');
   const sync = lib.func('int cudaDeviceSynchronize()');
-  const malloc = lib.func('int cudaMalloc(_Out_ uint64_t* ptr, size_t size)');
-  const free = lib.func('int cudaFree(uint64_t ptr)');
   return {
     hostRegister: (buf, bytes, flags) => register(buf, bytes, flags) as number,
     hostUnregister: (buf) => unregister(buf) as number,
     errorName: (code) => errorName(code) as string,
     copyToDevice: (dst, src, kind) => memcpy(dst, src, src.byteLength, kind) as number,
     synchronize: () => sync() as number,
-    malloc: (bytes) => {
-      const out: bigint[] = [0n];
-      const error = malloc(out, bytes) as number;
-      return error === 0 ? { address: BigInt(out[0] as bigint) } : { error };
-    },
-    free: (address) => free(address) as number,
   };
 }

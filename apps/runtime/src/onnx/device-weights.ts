@@ -1,18 +1,9 @@
 // A session's weights as device tensors it is fed on every run, loaded and freed as a whole (model offload).
-
 import koffi from 'koffi';
 import type { HostWeight } from './built-model.ts';
 import { type CudaRuntime, cudaRuntime } from './cuda-runtime.ts';
 import type { OrtCApi } from './ort-capi.ts';
-import {
-  ARENA_ALLOCATOR,
-  cpuInfo,
-  dataPointer,
-  ELEMENT,
-  MEM_TYPE_DEFAULT,
-  pointerAt,
-  tensorOver,
-} from './ort-values.ts';
+import { ARENA_ALLOCATOR, cpuInfo, dataPointer, ELEMENT, MEM_TYPE_DEFAULT, tensorOver } from './ort-values.ts';
 
 const HOST_TO_DEVICE = 1;
 
@@ -39,7 +30,8 @@ export interface WeightsTarget {
   label: string;
 }
 
-/** On the CPU the host arrays themselves are fed; on CUDA, copies from the session's allocator. */
+/** On the CPU the host arrays themselves are fed; on CUDA, copies allocated from the session's allocator (its
+ *  arena: freed weights serve the next component's activations). */
 export function deviceWeights(
   api: OrtCApi,
   session: unknown,
@@ -48,22 +40,16 @@ export function deviceWeights(
   /** after freeing the weights: gives the allocator's free memory back to the device */
   shrink?: () => void,
 ): FedWeights {
-  const { call, check } = api;
-  const bytes = host.reduce((a, w) => a + w.data.byteLength, 0);
+  const { call } = api;
   const what = `${opts.label}: loading its weights to ${opts.device}`;
   let values: unknown[] | undefined;
-  let allocator: unknown;
-  let memInfo: unknown;
-  let block: bigint | undefined;
+  let allocator: { allocator: unknown; memInfo: unknown } | undefined;
   const release = () => {
     for (const v of values ?? []) call('ReleaseValue', 'void F(void* v)', v);
     values = undefined;
-    const cuda = cudaRuntime();
-    if (block !== undefined && typeof cuda !== 'string') cuda.free(block);
-    block = undefined;
   };
-  const weights: FedWeights = {
-    bytes,
+  return {
+    bytes: host.reduce((a, w) => a + w.data.byteLength, 0),
     names: host.map((w) => w.name),
     get loaded() {
       return values !== undefined;
@@ -78,59 +64,14 @@ export function deviceWeights(
         } else {
           const cuda = cudaRuntime();
           if (typeof cuda === 'string') throw new Error(cuda);
-          if (memInfo === undefined) {
-            const info: unknown[] = [null];
-            check(
-              call(
-                'CreateMemoryInfo',
-                'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
-                'Cuda',
-                ARENA_ALLOCATOR,
-                opts.deviceId ?? 0,
-                MEM_TYPE_DEFAULT,
-                info,
-              ),
-              what,
-            );
-            memInfo = info[0];
-            allocator = sessionAllocator(api, session, memInfo);
-          }
-          // the session's allocator (its arena: freed weights serve the next component's activations), else one
-          // cudaMalloc block per load
-          const addresses = allocator ? undefined : deviceBlock(cuda, host, what);
-          block = addresses?.block;
-          for (const [i, w] of host.entries()) {
-            let address: bigint;
-            if (allocator) {
-              const out: unknown[] = [null];
-              const shape = BigInt64Array.from(w.dims, BigInt);
-              check(
-                call(
-                  'CreateTensorAsOrtValue',
-                  'void* F(void* a, const int64_t* shape, size_t n, int type, _Out_ void** out)',
-                  allocator,
-                  shape,
-                  shape.length,
-                  ELEMENT[w.dtype],
-                  out,
-                ),
-                `${what}: '${w.name}'`,
-              );
-              made.push(out[0]);
-              address = koffi.address(dataPointer(api, out[0]));
-            } else {
-              address = addresses?.at[i] as bigint;
-              made.push(tensorOver(api, memInfo, pointerAt(address), w.dims, ELEMENT[w.dtype], w.data.byteLength));
-            }
-            const code = cuda.copyToDevice(address, w.data, HOST_TO_DEVICE);
-            if (code !== 0) throw new Error(`${what}: copying '${w.name}' failed: ${cuda.errorName(code)}`);
-          }
+          allocator ??= cudaAllocator(api, session, opts.deviceId ?? 0, what);
+          for (const w of host) made.push(copyToDevice(api, cuda, allocator.allocator, w, what));
+          // a copy from pageable memory may still be in flight when cudaMemcpy returns
           const code = cuda.synchronize();
           if (code !== 0) throw new Error(`${what}: ${cuda.errorName(code)}`);
         }
       } catch (e) {
-        values = made;
-        release();
+        for (const v of made) call('ReleaseValue', 'void F(void* v)', v);
         throw e;
       }
       values = made;
@@ -146,38 +87,61 @@ export function deviceWeights(
     },
     close() {
       release();
-      if (allocator) call('ReleaseAllocator', 'void F(void* a)', allocator);
-      if (memInfo) call('ReleaseMemoryInfo', 'void F(void* i)', memInfo);
-      allocator = memInfo = undefined;
+      if (allocator) {
+        call('ReleaseAllocator', 'void F(void* a)', allocator.allocator);
+        call('ReleaseMemoryInfo', 'void F(void* i)', allocator.memInfo);
+      }
+      allocator = undefined;
     },
   };
-  return weights;
 }
 
-/** The session's allocator for `memInfo`, or undefined (with the reason on stderr) where it has none. */
-function sessionAllocator(api: OrtCApi, session: unknown, memInfo: unknown): unknown {
+/** The session's CUDA allocator. */
+function cudaAllocator(api: OrtCApi, session: unknown, deviceId: number, what: string) {
+  const { call, check } = api;
+  const info: unknown[] = [null];
+  check(
+    call(
+      'CreateMemoryInfo',
+      'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
+      'Cuda',
+      ARENA_ALLOCATOR,
+      deviceId,
+      MEM_TYPE_DEFAULT,
+      info,
+    ),
+    what,
+  );
   const out: unknown[] = [null];
   try {
-    api.check(api.call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, memInfo, out), '');
-    return out[0];
+    check(call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, info[0], out), what);
   } catch (e) {
-    process.stderr.write(
-      `sdflow: weights go to cudaMalloc blocks: the session lends no allocator${(e as Error).message}\n`,
-    );
-    return undefined;
+    call('ReleaseMemoryInfo', 'void F(void* i)', info[0]);
+    throw e;
   }
+  return { allocator: out[0], memInfo: info[0] };
 }
 
-/** One device block for all of `host`, each weight at a 256-byte boundary. */
-function deviceBlock(cuda: CudaRuntime, host: readonly HostWeight[], what: string): { block: bigint; at: bigint[] } {
-  const at: bigint[] = [];
-  let end = 0;
-  for (const w of host) {
-    const offset = Math.ceil(end / 256) * 256;
-    at.push(BigInt(offset));
-    end = offset + w.data.byteLength;
+/** A device tensor from `allocator` holding a copy of `w`. */
+function copyToDevice(api: OrtCApi, cuda: CudaRuntime, allocator: unknown, w: HostWeight, what: string): unknown {
+  const out: unknown[] = [null];
+  const shape = BigInt64Array.from(w.dims, BigInt);
+  api.check(
+    api.call(
+      'CreateTensorAsOrtValue',
+      'void* F(void* a, const int64_t* shape, size_t n, int type, _Out_ void** out)',
+      allocator,
+      shape,
+      shape.length,
+      ELEMENT[w.dtype],
+      out,
+    ),
+    `${what}: '${w.name}'`,
+  );
+  const code = cuda.copyToDevice(koffi.address(dataPointer(api, out[0])), w.data, HOST_TO_DEVICE);
+  if (code !== 0) {
+    api.call('ReleaseValue', 'void F(void* v)', out[0]);
+    throw new Error(`${what}: copying '${w.name}' failed: ${cuda.errorName(code)}`);
   }
-  const r = cuda.malloc(Math.max(end, 1));
-  if ('error' in r) throw new Error(`${what}: cudaMalloc of ${end} bytes failed: ${cuda.errorName(r.error)}`);
-  return { block: r.address, at: at.map((o) => r.address + o) };
+  return out[0];
 }

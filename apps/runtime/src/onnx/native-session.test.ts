@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SafetensorsSource } from '../models/weight-source.ts';
 import { buildUnet } from './builders/unet.ts';
 import { readJson, relativeError, unetDir, unetRef } from './builders/unet-test-support.ts';
-import { createNativeSession, inlineExternalData } from './native-session.ts';
+import { createNativeSession, inlineExternalData, shrinkSharedArena } from './native-session.ts';
+import { registerSharedArena } from './shared-arena.ts';
 import { streamWeights } from './stream-weights.ts';
 
 // Sessions through ONNX Runtime's C API with the weights as inputs held between runs (model offload's sessions):
@@ -85,5 +86,13 @@ describe('createNativeSession', () => {
     expect(() => inlineExternalData({ ...built, externalData: elsewhere })).toThrow(
       /names external data 'resident.onnx_data'/,
     );
+  });
+
+  it("shrinks the shared arena through ONNX Runtime's run option, and names the device where it can't", () => {
+    // CPU stands in for CUDA here: the same environment arena, run option and shrink
+    expect(registerSharedArena('cpu')).toBe(true);
+    expect(() => shrinkSharedArena('cpu', 0)).not.toThrow();
+    expect(() => shrinkSharedArena('cpu', 0)).not.toThrow();
+    expect(() => shrinkSharedArena('cuda', 0)).toThrow(/shrinking the shared cuda arena/);
   });
 });

@@ -41,7 +41,9 @@ export async function createNativeSession(built: BuiltModel, opts: NativeSession
   try {
     // a component's freed weights and activations go back to the device, not kept for the next one's larger tensors
     const shrink =
-      shared && envSwitch('SDFLOW_SWAP_SHRINK', ['0', '1']) !== '0' ? arenaShrinker(api, deviceId) : undefined;
+      shared && envSwitch('SDFLOW_SWAP_SHRINK', ['0', '1']) !== '0'
+        ? () => shrinkSharedArena('cuda', deviceId)
+        : undefined;
     const weights = deviceWeights(api, ptr, built.hostWeights ?? [], opts, shrink);
     return s.session(weights, new Set((built.hostWeights ?? []).map((w) => w.name)));
   } catch (e) {
@@ -50,37 +52,29 @@ export async function createNativeSession(built: BuiltModel, opts: NativeSession
   }
 }
 
-const shrinkers = new Map<number, () => void>();
+const shrinkers = new Map<string, () => void>();
 
-/** Gives the device's shared arena's wholly free regions back: an empty run of a tiny session on that arena, with
- *  ONNX Runtime's run option to shrink the arena after it (shrinking is only to be had as a run option). */
-function arenaShrinker(api: OrtCApi, deviceId: number): () => void {
-  let shrink = shrinkers.get(deviceId);
+/** Gives the device's shared arena (shared-arena.ts, registered) its wholly free regions back: an empty run of a
+ *  tiny session on that arena with ONNX Runtime's run option to shrink it after (there is no other call for it). */
+export function shrinkSharedArena(device: 'cpu' | 'cuda', deviceId = 0): void {
+  const key = `${device}:${deviceId}`;
+  let shrink = shrinkers.get(key);
   if (!shrink) {
-    const label = 'shared arena shrink';
-    const probe = new Handles(
-      api,
-      nativeSessionPointer(api, probeModel(), { device: 'cuda', deviceId, label }, true),
-      label,
-    );
+    const api = requireOrtCApi('shrinking the shared arena');
+    const label = `shrinking the shared ${device} arena`;
+    const probe = new Handles(api, nativeSessionPointer(api, probeModel(), { device, deviceId, label }, true), label);
     const out: unknown[] = [null];
     api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
-    const runOptions = out[0];
+    const which = `${device === 'cuda' ? 'gpu' : 'cpu'}:${deviceId}`;
     api.check(
-      api.call(
-        'AddRunConfigEntry',
-        'void* F(void* ro, const char* k, const char* v)',
-        runOptions,
-        SHRINK_KEY,
-        `gpu:${deviceId}`,
-      ),
+      api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], SHRINK_KEY, which),
       label,
     );
     const x = { dims: [1], data: new Float32Array(1) };
-    shrink = () => void probe.run({ x }, undefined, runOptions);
-    shrinkers.set(deviceId, shrink);
+    shrink = () => void probe.run({ x }, undefined, out[0]);
+    shrinkers.set(key, shrink);
   }
-  return shrink;
+  shrink();
 }
 
 function nativeSessionPointer(api: OrtCApi, model: Uint8Array, opts: NativeSessionOptions, shared: boolean): unknown {
@@ -123,7 +117,9 @@ function appendCuda(api: OrtCApi, so: unknown, deviceId: number, what: string): 
   const out: unknown[] = [null];
   check(call('CreateCUDAProviderOptions', 'void* F(_Out_ void** out)', out), what);
   try {
-    const options = { device_id: String(deviceId), ...cudaOptionsFromEnv() };
+    // a bounded cuDNN workspace: the fp32 VAE decode's peak otherwise varies by a GiB with the algorithms cuDNN's
+    // search happens to pick (BENCHMARKS.md, row 5), and these sessions serve model offload, a memory setting
+    const options = { device_id: String(deviceId), cudnn_conv_use_max_workspace: '0', ...cudaOptionsFromEnv() };
     const keys = Object.keys(options);
     check(
       call(

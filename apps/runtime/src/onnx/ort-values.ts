@@ -28,12 +28,11 @@ export function cpuInfo(api: OrtCApi): unknown {
 export function tensorOver(
   api: OrtCApi,
   info: unknown,
-  data: ArrayBufferView | object,
+  data: ArrayBufferView,
   dims: readonly number[],
   type: number,
-  bytes = (data as ArrayBufferView).byteLength,
 ): unknown {
-  if (ArrayBuffer.isView(data)) void data.buffer;
+  void data.buffer;
   const shape = BigInt64Array.from(dims, BigInt);
   const out: unknown[] = [null];
   api.check(
@@ -42,7 +41,7 @@ export function tensorOver(
       'void* F(void* info, void* data, size_t n, const int64_t* shape, size_t dims, int type, _Out_ void** out)',
       info,
       data,
-      bytes,
+      data.byteLength,
       shape,
       shape.length,
       type,
@@ -51,11 +50,6 @@ export function tensorOver(
     'CreateTensorWithDataAsOrtValue',
   );
   return out[0];
-}
-
-/** A koffi pointer to a device address. */
-export function pointerAt(address: bigint): object {
-  return koffi.decode(BigUint64Array.of(address), 'void*') as object;
 }
 
 export function dataPointer(api: OrtCApi, value: unknown): unknown {
