@@ -2,21 +2,30 @@ import type { Tensor } from '@sdflow/nodes/tensor.ts';
 
 // Decoder output NCHW in about [-1, 1] -> NHWC in [0, 1], as diffusers' (x / 2 + 0.5).clamp(0, 1) (float32).
 
-export function decodedToImages(decoded: Tensor): Tensor {
-  const [b, c, h, w] = decoded.dims as [number, number, number, number];
-  if (c !== 3) throw new Error(`decoder output has ${c} channels, expected 3 (RGB)`);
+/** One decoder output, or its batch in parts (sliced decodes), into one NHWC image batch. */
+export function decodedToImages(decoded: Tensor | readonly Tensor[]): Tensor {
+  const parts = Array.isArray(decoded) ? (decoded as readonly Tensor[]) : [decoded as Tensor];
+  const [, c, h, w] = parts[0]?.dims as [number, number, number, number];
   const plane = h * w;
-  const out = new Float32Array(b * plane * 3);
-  for (let n = 0; n < b; n++) {
-    for (let ch = 0; ch < 3; ch++) {
-      const src = (n * 3 + ch) * plane;
-      for (let p = 0; p < plane; p++) {
-        const v = Math.fround(Math.fround(decoded.data[src + p]! / 2) + 0.5);
-        out[(n * plane + p) * 3 + ch] = v < 0 ? 0 : Math.min(v, 1);
+  const batch = parts.reduce((a, p) => a + (p.dims[0] ?? 0), 0);
+  const out = new Float32Array(batch * plane * 3);
+  let n = 0;
+  for (const part of parts) {
+    const [b, pc, ph, pw] = part.dims as [number, number, number, number];
+    if (pc !== 3 || c !== 3) throw new Error(`decoder output has ${pc} channels, expected 3 (RGB)`);
+    if (ph !== h || pw !== w) throw new Error(`decoder outputs of ${ph}x${pw} and ${h}x${w} in one batch`);
+    for (let i = 0; i < b; i++, n++) {
+      for (let ch = 0; ch < 3; ch++) {
+        const src = part.data.subarray((i * 3 + ch) * plane, (i * 3 + ch + 1) * plane);
+        // x * 0.5 is exact and the sum is rounded to float32 by the store, as torch's float32 (x / 2 + 0.5)
+        for (let p = 0, o = n * plane * 3 + ch; p < plane; p++, o += 3) {
+          const v = (src[p] as number) * 0.5 + 0.5;
+          out[o] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
       }
     }
   }
-  return { dims: [b, h, w, 3], data: out };
+  return { dims: [batch, h, w, 3], data: out };
 }
 
 /** Latents in UNet space -> decoder input: (x / scaling_factor) + shift_factor. */

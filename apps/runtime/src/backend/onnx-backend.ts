@@ -24,7 +24,7 @@ import { denoise } from './denoise.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
 import { encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
-import { batchSlice, concatBatch, decodedToImages, unscaleLatents } from './image-convert.ts';
+import { batchSlice, decodedToImages, unscaleLatents } from './image-convert.ts';
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
@@ -132,7 +132,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       });
       parts.push(need(out, 'sample', 'taesd_decoder'));
     }
-    return { images: decodedToImages(parts.length === 1 ? (parts[0] as Tensor) : concatBatch(parts)) };
+    return { images: decodedToImages(parts) };
   }
 
   function tilePlan(model: ModelSource, d: Device): TiledDecoderPlan | null {

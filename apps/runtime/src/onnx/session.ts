@@ -220,7 +220,7 @@ function toOrt(f: Feed, want: string | undefined): ort.Tensor {
 function fromOrt(t: ort.Tensor): Tensor {
   const dims = [...t.dims];
   const d = t.data;
-  if (d instanceof Float32Array) return { dims, data: d.slice() };
+  if (d instanceof Float32Array) return { dims, data: d }; // the binding's own buffer for this output: no copy
   if (t.type === 'float16' && d instanceof Uint16Array) return { dims, data: f16ToF32(d) };
   if (d instanceof BigInt64Array) return { dims, data: Float32Array.from(d, (x) => Number(x)) };
   if (d instanceof Int32Array || d instanceof Uint8Array) return { dims, data: Float32Array.from(d) };
