@@ -61,10 +61,7 @@ function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExte
     );
     memInfo = memOut[0];
     const cfgOut: unknown[] = [null];
-    // SDFLOW_ARENA_MAX_EXTEND_MIB (GPU experiments): the largest region a doubling arena adds at once (ORT: 1 GiB)
-    const maxExtend = Number(process.env.SDFLOW_ARENA_MAX_EXTEND_MIB ?? 0);
     const cfg: Record<string, number> = { arena_extend_strategy: EXTEND[extend] };
-    if (maxExtend > 0) cfg.max_power_of_two_extend_bytes = maxExtend * 2 ** 20;
     check(
       call(
         'CreateArenaCfgV2',
