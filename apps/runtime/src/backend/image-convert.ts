@@ -5,7 +5,8 @@ import type { Tensor } from '@sdflow/nodes/tensor.ts';
 /** One decoder output, or its batch in parts (sliced decodes), into one NHWC image batch. */
 export function decodedToImages(decoded: Tensor | readonly Tensor[]): Tensor {
   const parts = Array.isArray(decoded) ? (decoded as readonly Tensor[]) : [decoded as Tensor];
-  const [, c, h, w] = parts[0]?.dims as [number, number, number, number];
+  if (parts.length === 0) throw new Error('decodedToImages: no decoder output');
+  const [, c, h, w] = (parts[0] as Tensor).dims as [number, number, number, number];
   const plane = h * w;
   const batch = parts.reduce((a, p) => a + (p.dims[0] ?? 0), 0);
   const out = new Float32Array(batch * plane * 3);
@@ -20,7 +21,7 @@ export function decodedToImages(decoded: Tensor | readonly Tensor[]): Tensor {
         // x * 0.5 is exact and the sum is rounded to float32 by the store, as torch's float32 (x / 2 + 0.5)
         for (let p = 0, o = n * plane * 3 + ch; p < plane; p++, o += 3) {
           const v = (src[p] as number) * 0.5 + 0.5;
-          out[o] = v < 0 ? 0 : v > 1 ? 1 : v;
+          out[o] = v < 0 ? 0 : Math.min(v, 1);
         }
       }
     }
