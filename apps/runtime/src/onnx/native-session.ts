@@ -37,7 +37,13 @@ export async function createNativeSession(built: BuiltModel, opts: NativeSession
   const deviceId = opts.deviceId ?? 0;
   const shared = opts.device === 'cuda' && opts.sharedArena === true && (await cudaSharedArena(deviceId));
   const ptr = nativeSessionPointer(api, inlineExternalData(built), opts, shared);
-  const s = new Handles(api, ptr, opts.label);
+  let s: Handles;
+  try {
+    s = new Handles(api, ptr, opts.label);
+  } catch (e) {
+    api.call('ReleaseSession', 'void F(void* s)', ptr);
+    throw e;
+  }
   try {
     // a component's freed weights and activations go back to the device, not kept for the next one's larger tensors
     const shrink =
@@ -117,8 +123,8 @@ function appendCuda(api: OrtCApi, so: unknown, deviceId: number, what: string): 
   const out: unknown[] = [null];
   check(call('CreateCUDAProviderOptions', 'void* F(_Out_ void** out)', out), what);
   try {
-    // a bounded cuDNN workspace: the fp32 VAE decode's peak otherwise varies by a GiB with the algorithms cuDNN's
-    // search happens to pick (BENCHMARKS.md, row 5), and these sessions serve model offload, a memory setting
+    // a bounded cuDNN workspace: these sessions serve model offload, a memory setting (row 5's peak did not move
+    // with it either way: BENCHMARKS.md, sittings T and U)
     const options = { device_id: String(deviceId), cudnn_conv_use_max_workspace: '0', ...cudaOptionsFromEnv() };
     const keys = Object.keys(options);
     check(
