@@ -34,6 +34,11 @@ export function registerSharedArena(
   return r;
 }
 
+/** Whether sessions on this device allocate from a registered shared arena. */
+export function hasSharedArena(device: SharedArenaDevice, deviceId = 0): boolean {
+  return registered.get(`${device}:${deviceId}`) === true;
+}
+
 /** The session config entry that puts a session on the registered arena. */
 export const sharedArenaConfig: Readonly<Record<string, string>> = { 'session.use_env_allocators': '1' };
 
