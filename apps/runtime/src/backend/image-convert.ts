@@ -6,14 +6,14 @@ import type { Tensor } from '@sdflow/nodes/tensor.ts';
 export function decodedToImages(decoded: Tensor | readonly Tensor[]): Tensor {
   const parts = Array.isArray(decoded) ? (decoded as readonly Tensor[]) : [decoded as Tensor];
   if (parts.length === 0) throw new Error('decodedToImages: no decoder output');
-  const [, c, h, w] = (parts[0] as Tensor).dims as [number, number, number, number];
+  const [, , h, w] = (parts[0] as Tensor).dims as [number, number, number, number];
   const plane = h * w;
   const batch = parts.reduce((a, p) => a + (p.dims[0] ?? 0), 0);
   const out = new Float32Array(batch * plane * 3);
   let n = 0;
   for (const part of parts) {
     const [b, pc, ph, pw] = part.dims as [number, number, number, number];
-    if (pc !== 3 || c !== 3) throw new Error(`decoder output has ${pc} channels, expected 3 (RGB)`);
+    if (pc !== 3) throw new Error(`decoder output has ${pc} channels, expected 3 (RGB)`);
     if (ph !== h || pw !== w) throw new Error(`decoder outputs of ${ph}x${pw} and ${h}x${w} in one batch`);
     for (let i = 0; i < b; i++, n++) {
       for (let ch = 0; ch < 3; ch++) {

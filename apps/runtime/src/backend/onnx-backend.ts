@@ -126,10 +126,11 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     // 64-channel full-size tensors would otherwise set the run's memory peak (BENCHMARKS.md, row 10)
     const z = unscaleLatents(latents, t.scalingFactor, 0);
     const batch = z.dims[0] ?? 1;
+    const run = runner(`taesd:${t.id}`, h);
     const parts: Tensor[] = [];
     for (let i = 0; i < batch; i++) {
       throwIfAborted(signal);
-      const out = await runner(`taesd:${t.id}`, h)(t.decoder, {
+      const out = await run(t.decoder, {
         latent_sample: batch === 1 ? z : batchSlice(z, i, i + 1),
       });
       parts.push(need(out, 'sample', 'taesd_decoder'));

@@ -1,8 +1,8 @@
 // OrtValues through the C API (ort-capi.ts): tensors over host or device memory, and outputs read back as Tensors.
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import koffi from 'koffi';
-import { f16ToF32 } from './float16.ts';
 import type { OrtCApi } from './ort-capi.ts';
+import { outputTensor } from './session.ts';
 
 export const ARENA_ALLOCATOR = 1;
 export const MEM_TYPE_DEFAULT = 0;
@@ -78,13 +78,16 @@ export function readTensor(api: OrtCApi, value: unknown, what: string): Tensor {
     call('ReleaseTensorTypeAndShapeInfo', 'void F(void* i)', info[0]);
   }
   const count = dims.reduce((a, d) => a * d, 1);
-  const width = type === ELEMENT.float32 || type === ELEMENT.int32 ? 4 : type === ELEMENT.int64 ? 8 : 2;
-  if (type !== ELEMENT.float32 && type !== ELEMENT.float16 && type !== ELEMENT.int32 && type !== ELEMENT.int64)
-    throw new Error(`${what}: unsupported element type ${ELEMENT_NAME.get(type) ?? type}`);
-  if (count === 0) return { dims, data: new Float32Array(0) };
-  const bytes = koffi.view(dataPointer(api, value), count * width).slice(0);
-  if (type === ELEMENT.float32) return { dims, data: new Float32Array(bytes) };
-  if (type === ELEMENT.float16) return { dims, data: f16ToF32(new Uint16Array(bytes)) };
-  if (type === ELEMENT.int32) return { dims, data: Float32Array.from(new Int32Array(bytes)) };
-  return { dims, data: Float32Array.from(new BigInt64Array(bytes), Number) };
+  const read = ARRAY[type];
+  if (!read) throw new Error(`${what}: unsupported element type ${ELEMENT_NAME.get(type) ?? type}`);
+  const bytes = count === 0 ? new ArrayBuffer(0) : koffi.view(dataPointer(api, value), count * read.width).slice(0);
+  return outputTensor(ELEMENT_NAME.get(type) ?? '', dims, read.view(bytes), what);
 }
+
+/** The element types read back, as typed arrays over a copy of the output's bytes. */
+const ARRAY: Record<number, { width: number; view: (b: ArrayBuffer) => ArrayBufferView }> = {
+  [ELEMENT.float32]: { width: 4, view: (b) => new Float32Array(b) },
+  [ELEMENT.float16]: { width: 2, view: (b) => new Uint16Array(b) },
+  [ELEMENT.int32]: { width: 4, view: (b) => new Int32Array(b) },
+  [ELEMENT.int64]: { width: 8, view: (b) => new BigInt64Array(b) },
+};

@@ -218,11 +218,15 @@ function toOrt(f: Feed, want: string | undefined): ort.Tensor {
 }
 
 function fromOrt(t: ort.Tensor): Tensor {
-  const dims = [...t.dims];
-  const d = t.data;
-  if (d instanceof Float32Array) return { dims, data: d }; // the binding's own buffer for this output: no copy
-  if (t.type === 'float16' && d instanceof Uint16Array) return { dims, data: f16ToF32(d) };
+  return outputTensor(t.type, [...t.dims], t.data as ArrayBufferView, `output type ${t.type}`);
+}
+
+/** An output's elements as the float32 Tensor callers get (float16 converted, ints as numbers); a float32 array is
+ *  kept, not copied (the caller's own buffer for this output). */
+export function outputTensor(type: string, dims: number[], d: ArrayBufferView, what: string): Tensor {
+  if (d instanceof Float32Array) return { dims, data: d };
+  if (type === 'float16' && d instanceof Uint16Array) return { dims, data: f16ToF32(d) };
   if (d instanceof BigInt64Array) return { dims, data: Float32Array.from(d, (x) => Number(x)) };
   if (d instanceof Int32Array || d instanceof Uint8Array) return { dims, data: Float32Array.from(d) };
-  throw new Error(`unsupported output type ${t.type}`);
+  throw new Error(`unsupported ${what}`);
 }
