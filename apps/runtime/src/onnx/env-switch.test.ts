@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cudaDecoderLayout } from './builders/decoder-layout.ts';
-import { envSwitch } from './env-switch.ts';
+import { envJsonObject, envSwitch } from './env-switch.ts';
 
 describe('experiment switches', () => {
   afterEach(() => {
@@ -25,5 +25,18 @@ describe('experiment switches', () => {
     expect(() => cudaDecoderLayout()).toThrow(/SDFLOW_CUDA_DECODER_LAYOUT must be one of nhwc, nchw/);
     process.env.SDFLOW_CUDA_DECODER_LAYOUT = 'nchw';
     expect(cudaDecoderLayout()).toBe('nchw');
+  });
+
+  it('reads a JSON object variable, and names the variable when it holds anything else', () => {
+    delete process.env.SDFLOW_TEST_JSON;
+    expect(envJsonObject('SDFLOW_TEST_JSON', 'options')).toEqual({});
+    process.env.SDFLOW_TEST_JSON = '{"a":1}';
+    expect(envJsonObject('SDFLOW_TEST_JSON', 'options')).toEqual({ a: 1 });
+    for (const bad of ['{a:1}', '[1]', '3'])
+      expect(() => {
+        process.env.SDFLOW_TEST_JSON = bad;
+        envJsonObject('SDFLOW_TEST_JSON', 'options');
+      }).toThrow(`SDFLOW_TEST_JSON must be a JSON object of options, got: ${bad}`);
+    delete process.env.SDFLOW_TEST_JSON;
   });
 });

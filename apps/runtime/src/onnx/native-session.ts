@@ -6,7 +6,7 @@ import koffi from 'koffi';
 import onnxProto from 'onnx-proto';
 import type { BuiltModel } from './built-model.ts';
 import { type DeviceWeights, deviceWeights, type FedWeights } from './device-weights.ts';
-import { envSwitch } from './env-switch.ts';
+import { envJsonObject, envSwitch } from './env-switch.ts';
 import { type OrtCApi, requireOrtCApi } from './ort-capi.ts';
 import { cpuInfo, ELEMENT, ELEMENT_NAME, readTensor, tensorOver } from './ort-values.ts';
 import { type ConvertedFeed, convertFeed, cudaSharedArena, type Feed, probeModel, type Session } from './session.ts';
@@ -146,12 +146,8 @@ function appendCuda(api: OrtCApi, so: unknown, deviceId: number, what: string): 
 
 /** SDFLOW_CUDA_OPTIONS: JSON of CUDA provider options for these sessions (GPU experiments: cudnn_conv_algo_search). */
 function cudaOptionsFromEnv(): Record<string, string> {
-  const raw = process.env.SDFLOW_CUDA_OPTIONS;
-  if (!raw) return {};
-  const parsed: unknown = JSON.parse(raw);
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new Error(`SDFLOW_CUDA_OPTIONS must be a JSON object of CUDA provider options, got: ${raw}`);
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  const options = envJsonObject('SDFLOW_CUDA_OPTIONS', 'CUDA provider options');
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)]));
 }
 
 /** The model with every external initializer's bytes moved into it (the C API's in-memory files need a later slot). */

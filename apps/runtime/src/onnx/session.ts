@@ -4,7 +4,7 @@ import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from './built-model.ts';
-import { envSwitch } from './env-switch.ts';
+import { envJsonObject, envSwitch } from './env-switch.ts';
 import { f16ToF32, f32ToF16 } from './float16.ts';
 import { registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
 
@@ -154,15 +154,7 @@ export function probeModel(): Uint8Array {
 
 /** SDFLOW_ORT_OPTIONS: JSON merged into every session's options, for GPU experiments (enableMemPattern, ...). */
 function envOptions(): Partial<ort.InferenceSession.SessionOptions> {
-  const raw = process.env.SDFLOW_ORT_OPTIONS;
-  if (!raw) return {};
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed;
-  } catch {
-    // reported below
-  }
-  throw new Error(`SDFLOW_ORT_OPTIONS must be a JSON object of ONNX Runtime session options, got: ${raw}`);
+  return envJsonObject('SDFLOW_ORT_OPTIONS', 'ONNX Runtime session options');
 }
 
 /** "a.b.c": v -> { a: { b: { c: v } } }, the shape onnxruntime-node's `extra` option takes. */
