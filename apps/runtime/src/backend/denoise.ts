@@ -1,27 +1,21 @@
 import type { DenoiseRequest } from '@sdflow/nodes/backend.ts';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
-import { applyGuidance, unetConditioning } from '../sdxl/conditioning.ts';
+import { unetConditioning } from '../sdxl/conditioning.ts';
 import { latentToRgb } from '../sdxl/latent2rgb.ts';
 import { createScheduler, firstStepForStrength } from '../sdxl/schedulers/create-scheduler.ts';
 import type { SchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
 import { TorchGenerator } from '../sdxl/torch-rng.ts';
 import { throwIfAborted } from './abort.ts';
+import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
 
 // The denoising loop of StableDiffusionXLPipeline (and its img2img variant for denoise < 1), CFG in one UNet call.
-
-export interface UnetInputs {
-  sample: Tensor;
-  timestep: Tensor;
-  encoder_hidden_states: Tensor;
-  text_embeds: Tensor;
-  time_ids: Tensor;
-}
 
 export interface DenoiseDeps {
   readonly schedulerConfig: SchedulerConfig;
   readonly vaeScaleFactor: number;
-  runUnet(inputs: UnetInputs): Promise<Tensor>;
+  /** The loop's state between steps: host arrays (hostLoop) or the device's tensors (device-loop.ts). */
+  startLoop(start: LoopStart): Promise<DenoiseLoop>;
   /** TAESD decode of batch image 0 (UNet-space latents), for previews. */
   taesdPreview?(latents: Tensor): Promise<Images>;
 }
@@ -55,32 +49,30 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     req.cfg,
   );
   const total = scheduler.timesteps.length - start;
-  // buffers reused across steps (fresh megabyte arrays per step cost more in page faults than the arithmetic); the
-  // step buffers alternate so a step never writes the sample it reads
-  const sample = new Float32Array(cond.cfg ? 2 * n : n);
-  const eps = cond.cfg ? new Float32Array(n) : undefined;
-  const stepBuffers = [0, 1].map(() => ({ prev: new Float32Array(n), pred: new Float32Array(n) }));
-  for (let i = start; i < scheduler.timesteps.length; i++) {
-    throwIfAborted(req.signal);
-    scheduler.scaleModelInput(x, i, sample.subarray(0, n));
-    if (cond.cfg) sample.copyWithin(n, 0, n); // [uncond, text] halves see the same latents
-    const out = await deps.runUnet({
-      sample: { dims: [cond.cfg ? 2 * batch : batch, channels, h, w], data: sample },
-      timestep: { dims: [1], data: new Float32Array([scheduler.timesteps[i]!]) },
-      encoder_hidden_states: cond.encoderHiddenStates,
-      text_embeds: cond.textEmbeds,
-      time_ids: cond.timeIds,
-    });
-    const noise = eps ? applyGuidance(out.data, req.cfg, eps) : out.data;
-    const { prevSample, predOriginalSample } = scheduler.step(noise, i, x, generator, stepBuffers[i % 2]);
-    x = prevSample;
-    const step = i - start + 1;
-    req.onStep({ step, total });
-    if (req.preview.method !== 'none' && (step % Math.max(1, req.preview.every) === 0 || step === total)) {
-      const x0 = { dims, data: predOriginalSample };
-      if (req.preview.method === 'latent2rgb') req.onPreview({ images: latentToRgb(x0, 0) });
-      else if (deps.taesdPreview) req.onPreview(await deps.taesdPreview(x0));
+  const loop = await deps.startLoop({ x: { dims, data: x }, divisor: scheduler.inputDivisor(start), cond });
+  try {
+    for (let i = start; i < scheduler.timesteps.length; i++) {
+      throwIfAborted(req.signal);
+      const coefficients = scheduler.coefficients(i, i - start);
+      await loop.step({
+        timestep: scheduler.timesteps[i]!,
+        coefficients,
+        guidance: req.cfg,
+        nextDivisor: i + 1 < scheduler.timesteps.length ? scheduler.inputDivisor(i + 1) : 1,
+        // the ancestral sampler's noise, drawn when diffusers' step draws it
+        noise: coefficients.prevNoise !== 0 ? generator.randn([n]) : undefined,
+      });
+      const step = i - start + 1;
+      req.onStep({ step, total });
+      if (req.preview.method !== 'none' && (step % Math.max(1, req.preview.every) === 0 || step === total)) {
+        const x0 = { dims, data: await loop.pred() };
+        if (req.preview.method === 'latent2rgb') req.onPreview({ images: latentToRgb(x0, 0) });
+        else if (deps.taesdPreview) req.onPreview(await deps.taesdPreview(x0));
+      }
     }
+    x = await loop.sample();
+  } finally {
+    await loop.close();
   }
   throwIfAborted(req.signal);
   return { samples: { dims: [...dims], data: x }, kind: 'image' };

@@ -26,6 +26,9 @@ export interface SessionSpec {
   /** The session stays when another component takes its turn, and only its weights (the graph inputs build() gives
    *  as hostWeights) leave the device (model offload on CUDA: no re-created session, no repeated cuDNN search). */
   readonly swapWeights?: boolean;
+  /** The session is made through the C API (native-session.ts) and its runs take device tensors; swapWeights
+   *  sessions always are. */
+  readonly native?: boolean;
   build(): BuiltModel | OnnxPath;
 }
 
@@ -153,9 +156,12 @@ export class ModelStore {
     // weights come from it too, so a component's freed weights serve the next one's activations
     const sharedArena = policy.mode === 'none' || spec.swapWeights === true;
     const opts = { threads: this.opts.threads, label: spec.component, sharedArena };
+    // a bounded cuDNN workspace for model offload, a memory setting (row 5's peak did not move with it either way:
+    // BENCHMARKS.md, sittings T and U)
+    const cudaOptions = spec.swapWeights ? { cudnn_conv_use_max_workspace: '0' } : undefined;
     const session: Promise<Session> =
-      spec.swapWeights && 'model' in built
-        ? createNativeSession(built, { ...opts, device: nativeDevice(spec) })
+      (spec.swapWeights && 'model' in built) || spec.native
+        ? createNativeSession(built, { ...opts, device: nativeDevice(spec), cudaOptions })
         : createSession(built, { ...opts, device: spec.device });
     const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
@@ -220,6 +226,6 @@ export class ModelStore {
 }
 
 function nativeDevice(spec: SessionSpec): 'cpu' | 'cuda' {
-  if (spec.device === 'webgpu') throw new Error(`${spec.component}: swapped weights need a CPU or CUDA session`);
+  if (spec.device === 'webgpu') throw new Error(`${spec.component}: a C-API session needs the CPU or CUDA`);
   return spec.device;
 }

@@ -14,15 +14,18 @@ import type {
   TaesdHandle,
   UnetHandle,
 } from '@sdflow/nodes/values.ts';
+import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
 import { envSwitch } from '../onnx/env-switch.ts';
-import { shrinkSharedArena } from '../onnx/native-session.ts';
-import type { Feed } from '../onnx/session.ts';
+import { createNativeSession, type NativeSession, shrinkSharedArena } from '../onnx/native-session.ts';
+import type { Session } from '../onnx/session.ts';
 import { hasSharedArena } from '../onnx/shared-arena.ts';
 import { streamWeights } from '../onnx/stream-weights.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
 import { throwIfAborted } from './abort.ts';
 import type { ComponentRunner } from './component-runner.ts';
 import { denoise } from './denoise.ts';
+import { type DenoiseLoop, hostLoop, type LoopStart } from './denoise-loop.ts';
+import { deviceLoop } from './device-loop.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
 import { encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
@@ -71,29 +74,73 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   const precision = (p: Precision | 'auto', d: Device): Precision =>
     p === 'auto' ? (d === 'cpu' ? 'fp32' : 'fp16') : p;
 
-  /** Runs a component under the handle's device, precision, attention and offload policy. */
-  function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
+  /** Runs `fn` with a component's session under the handle's device, precision, attention and offload policy. */
+  function useSession<T>(
+    scope: string,
+    h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>,
+    c: ComponentSource,
+    fn: (s: Session) => Promise<T>,
+  ): Promise<T> {
     // sequential offload: the weights stay in host memory and stream to the device on every run
     const streamed = h.offload.mode === 'sequential';
-    // model offload on CUDA: sessions stay, their weights move (as inputs) between host and device
-    const swapped = h.offload.mode === 'model' && h.device === 'cuda' && modelOffloadSwaps();
-    const kind = streamed ? '|streamed' : swapped ? '|swapped' : '';
-    return (c: ComponentSource, feeds: Record<string, Feed>) =>
-      store.use(
-        {
-          key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}${kind}`,
-          component: c.name,
-          device: h.device,
-          swapWeights: swapped,
-          build: () => {
-            const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
-            if (swapped) return streamWeights(built, h.device, { copies: false });
-            return streamed ? streamWeights(built, h.device) : built;
-          },
+    const swapped = swapsWeights(h);
+    // the resident UNet on CUDA: a session through the C API, which takes device tensors (the denoising loop's
+    // state stays on the device)
+    const native = c.name === 'unet' && residentNative(h);
+    const kind = streamed ? '|streamed' : swapped ? '|swapped' : native ? '|native' : '';
+    return store.use(
+      {
+        key: `${scope}|${c.name}|${h.precision}|${h.device}${attentionKey(h)}${kind}`,
+        component: c.name,
+        device: h.device,
+        swapWeights: swapped,
+        native,
+        build: () => {
+          const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
+          if (swapped) return streamWeights(built, h.device, { copies: false });
+          return streamed ? streamWeights(built, h.device) : built;
         },
-        h.offload,
-        (s) => s.run(feeds),
+      },
+      h.offload,
+      fn,
+    );
+  }
+
+  function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
+    return (c, feeds) => useSession(scope, h, c, (s) => s.run(feeds));
+  }
+
+  /** The loop on the UNet's device where its session takes device tensors (device-loop.ts), else on the host. */
+  async function startLoop(model: ModelSource, h: UnetHandle, start: LoopStart): Promise<DenoiseLoop> {
+    const use = <T>(fn: (s: Session) => Promise<T>) => useSession(model.info.id, h, model.unet, fn);
+    if (!nativeSessions(h) || !deviceLoopOn()) {
+      return hostLoop(start, async (inputs) =>
+        need(await use((s) => s.run(inputs as unknown as Record<string, Tensor>)), 'out_sample', 'unet'),
       );
+    }
+    return deviceLoop(start, {
+      step: await stepSession(h.device, start.cond.cfg),
+      withUnet: (fn) =>
+        use(async (s) => {
+          if (!isNative(s)) throw new Error('unet: its session does not take device tensors');
+          fn(s);
+        }),
+    });
+  }
+
+  const stepSessions = new Map<string, Promise<NativeSession>>();
+  function stepSession(d: 'cpu' | 'cuda' | 'webgpu', guided: boolean): Promise<NativeSession> {
+    if (d === 'webgpu') throw new Error('the scheduler step graph runs on the CPU or CUDA');
+    const key = `${d}|${guided}`;
+    let s = stepSessions.get(key);
+    if (!s) {
+      const built = buildSchedulerStep({ guided, target: d });
+      // an arena of its own: its small temporaries stay out of the regions the UNet's activations reuse
+      s = createNativeSession(built, { device: d, label: 'scheduler_step' });
+      stepSessions.set(key, s);
+      s.catch(() => stepSessions.delete(key));
+    }
+    return s;
   }
 
   function handle<K extends 'clip' | 'unet' | 'vae' | 'taesd'>(
@@ -145,11 +192,6 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       tilePlans.set(key, t ? planTiledDecoder(t.config, t.weights(), d, t.file) : null);
     }
     return tilePlans.get(key) ?? null;
-  }
-
-  async function runUnet(model: ModelSource, h: UnetHandle, inputs: Record<string, Tensor>): Promise<Tensor> {
-    const out = await runner(model.info.id, h)(model.unet, inputs);
-    return need(out, 'out_sample', 'unet');
   }
 
   return {
@@ -211,7 +253,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       return denoise(req, {
         schedulerConfig: model.schedulerConfig,
         vaeScaleFactor: model.info.vaeScaleFactor,
-        runUnet: (inputs) => runUnet(model, req.unet, inputs as unknown as Record<string, Tensor>),
+        startLoop: (start) => startLoop(model, req.unet, start),
         // under model offload the tiny preview decoder stays beside the UNet instead of evicting it every preview
         taesdPreview: taesd ? (x0) => taesdDecode(previewHandle(taesd), firstImage(x0), req.signal) : undefined,
       });
@@ -265,7 +307,11 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     saveLatent: (latent, prefix) => files.saveLatent(latent, prefix),
     loadLatent: (name) => files.loadLatent(name),
 
-    dispose: () => store.releaseAll(),
+    async dispose() {
+      for (const s of stepSessions.values()) await (await s).release();
+      stepSessions.clear();
+      await store.releaseAll();
+    },
   };
 }
 
@@ -295,6 +341,31 @@ function firstImage(t: Tensor): Tensor {
 }
 
 /** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */
+/** Model offload on CUDA: sessions stay, their weights move (as inputs) between host and device. */
+function swapsWeights(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
+  return h.offload.mode === 'model' && h.device === 'cuda' && modelOffloadSwaps();
+}
+
+/** Whether the handle's sessions are made through the C API (native-session.ts) and take device tensors. */
+/** Everything resident on CUDA: the UNet's session through the C API, unless SDFLOW_DEVICE_LOOP=0. */
+function residentNative(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
+  return h.offload.mode === 'none' && h.device === 'cuda' && deviceLoopOn();
+}
+
+/** Whether the handle's UNet session is made through the C API (native-session.ts) and takes device tensors. */
+function nativeSessions(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
+  return swapsWeights(h) || residentNative(h);
+}
+
+function isNative(s: Session): s is NativeSession {
+  return 'runInto' in s;
+}
+
+/** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host (for comparisons). */
+function deviceLoopOn(): boolean {
+  return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
+}
+
 function modelOffloadSwaps(): boolean {
   return envSwitch('SDFLOW_MODEL_OFFLOAD', ['swap', 'recreate']) !== 'recreate';
 }

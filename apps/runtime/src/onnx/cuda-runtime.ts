@@ -1,4 +1,5 @@
-// CUDA's runtime library through koffi (FFI), for what onnxruntime-node does not expose: page-locking host memory.
+// CUDA's runtime library through koffi (FFI), for what onnxruntime-node does not expose: page-locking host memory,
+// device buffers of our own and copies into them.
 // Loaded on first use; on machines without it, the reason why.
 import koffi from 'koffi';
 
@@ -10,11 +11,20 @@ export interface CudaRuntime {
   hostRegister(buf: ArrayBufferLike, bytes: number, flags: number): number;
   hostUnregister(buf: ArrayBufferLike): number;
   errorName(code: number): string;
-  /** cudaMemcpy from host memory to a device address (kind 1, host to device): an error code, 0 for success */
-  copyToDevice(dst: bigint, src: ArrayBufferView, kind: number): number;
+  /** cudaMemcpy between host arrays and device pointers (koffi pointers, as cudaMalloc or ORT gives them):
+   *  an error code, 0 for success */
+  memcpy(dst: unknown, src: unknown, bytes: number, kind: CopyKind): number;
+  /** cudaMalloc: a device pointer, or an error code */
+  malloc(bytes: number): { ptr: unknown } | { code: number };
+  free(ptr: unknown): number;
   /** cudaDeviceSynchronize: a copy from pageable memory may still be in flight when cudaMemcpy returns */
   synchronize(): number;
 }
+
+/** cudaMemcpyKind */
+export const HOST_TO_DEVICE = 1;
+export const DEVICE_TO_HOST = 2;
+export type CopyKind = typeof HOST_TO_DEVICE | typeof DEVICE_TO_HOST;
 
 let loaded: CudaRuntime | string | undefined;
 
@@ -41,13 +51,21 @@ function bind(lib: koffi.IKoffiLib): CudaRuntime {
   const register = lib.func('int cudaHostRegister(void* ptr, size_t size, unsigned int flags)');
   const unregister = lib.func('int cudaHostUnregister(void* ptr)');
   const errorName = lib.func('const char* cudaGetErrorName(int error)');
-  const memcpy = lib.func('int cudaMemcpy(uint64_t dst, const void* src, size_t count, int kind)');
+  const memcpy = lib.func('int cudaMemcpy(void* dst, const void* src, size_t count, int kind)');
+  const malloc = lib.func('int cudaMalloc(_Out_ void** ptr, size_t size)');
+  const free = lib.func('int cudaFree(void* ptr)');
   const sync = lib.func('int cudaDeviceSynchronize()');
   return {
     hostRegister: (buf, bytes, flags) => register(buf, bytes, flags) as number,
     hostUnregister: (buf) => unregister(buf) as number,
     errorName: (code) => errorName(code) as string,
-    copyToDevice: (dst, src, kind) => memcpy(dst, src, src.byteLength, kind) as number,
+    memcpy: (dst, src, bytes, kind) => memcpy(dst, src, bytes, kind) as number,
+    malloc: (bytes) => {
+      const out: unknown[] = [null];
+      const code = malloc(out, bytes) as number;
+      return code === 0 ? { ptr: out[0] } : { code };
+    },
+    free: (ptr) => free(ptr) as number,
     synchronize: () => sync() as number,
   };
 }

@@ -1,11 +1,9 @@
 // A session's weights as device tensors it is fed on every run, loaded and freed as a whole (model offload).
-import koffi from 'koffi';
 import type { HostWeight } from './built-model.ts';
-import { type CudaRuntime, cudaRuntime } from './cuda-runtime.ts';
+import { type CudaRuntime, cudaRuntime, HOST_TO_DEVICE } from './cuda-runtime.ts';
+import { sessionAllocator } from './device-tensors.ts';
 import type { OrtCApi } from './ort-capi.ts';
-import { ARENA_ALLOCATOR, cpuInfo, dataPointer, ELEMENT, MEM_TYPE_DEFAULT, tensorOver } from './ort-values.ts';
-
-const HOST_TO_DEVICE = 1;
+import { cpuInfo, dataPointer, ELEMENT, tensorOver } from './ort-values.ts';
 
 /** The session's host weights, on its device while loaded. */
 export interface DeviceWeights {
@@ -64,7 +62,7 @@ export function deviceWeights(
         } else {
           const cuda = cudaRuntime();
           if (typeof cuda === 'string') throw new Error(cuda);
-          allocator ??= cudaAllocator(api, session, opts.deviceId ?? 0, what);
+          allocator ??= sessionAllocator(api, session, opts, what);
           for (const w of host) made.push(copyToDevice(api, cuda, allocator.allocator, w, what));
           // a copy from pageable memory may still be in flight when cudaMemcpy returns
           const code = cuda.synchronize();
@@ -96,32 +94,6 @@ export function deviceWeights(
   };
 }
 
-/** The session's CUDA allocator. */
-function cudaAllocator(api: OrtCApi, session: unknown, deviceId: number, what: string) {
-  const { call, check } = api;
-  const info: unknown[] = [null];
-  check(
-    call(
-      'CreateMemoryInfo',
-      'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
-      'Cuda',
-      ARENA_ALLOCATOR,
-      deviceId,
-      MEM_TYPE_DEFAULT,
-      info,
-    ),
-    what,
-  );
-  const out: unknown[] = [null];
-  try {
-    check(call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, info[0], out), what);
-  } catch (e) {
-    call('ReleaseMemoryInfo', 'void F(void* i)', info[0]);
-    throw e;
-  }
-  return { allocator: out[0], memInfo: info[0] };
-}
-
 /** A device tensor from `allocator` holding a copy of `w`. */
 function copyToDevice(api: OrtCApi, cuda: CudaRuntime, allocator: unknown, w: HostWeight, what: string): unknown {
   const out: unknown[] = [null];
@@ -138,7 +110,7 @@ function copyToDevice(api: OrtCApi, cuda: CudaRuntime, allocator: unknown, w: Ho
     ),
     `${what}: '${w.name}'`,
   );
-  const code = cuda.copyToDevice(koffi.address(dataPointer(api, out[0])), w.data, HOST_TO_DEVICE);
+  const code = cuda.memcpy(dataPointer(api, out[0]), w.data, w.data.byteLength, HOST_TO_DEVICE);
   if (code !== 0) {
     api.call('ReleaseValue', 'void F(void* v)', out[0]);
     throw new Error(`${what}: copying '${w.name}' failed: ${cuda.errorName(code)}`);

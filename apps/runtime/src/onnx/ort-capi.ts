@@ -9,6 +9,7 @@ export const ORT_API_VERSION = 16;
 const SLOT = {
   GetErrorMessage: 2,
   CreateEnv: 3,
+  CreateSession: 7,
   CreateSessionFromArray: 8,
   Run: 9,
   CreateSessionOptions: 10,
@@ -53,6 +54,7 @@ const SLOT = {
   UpdateCUDAProviderOptions: 206,
   ReleaseCUDAProviderOptions: 208,
   CreateAndRegisterAllocatorV2: 259,
+  AddExternalInitializersFromFilesInMemory: 279,
 } as const;
 export type OrtApiSlot = keyof typeof SLOT;
 

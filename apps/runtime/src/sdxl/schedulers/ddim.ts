@@ -1,6 +1,7 @@
-import { alphasCumprod, f, type StepOutput, spacedTimesteps, unscaledInput } from './schedule-math.ts';
+import { alphasCumprod, f, spacedTimesteps } from './schedule-math.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
+import { coefficients, type StepCoefficients } from './step-coefficients.ts';
 
 // diffusers' DDIMScheduler with eta 0, clip_sample false, set_alpha_to_one false (SDXL's settings).
 
@@ -25,35 +26,29 @@ export class DdimScheduler implements Scheduler {
     this.stepRatio = Math.floor(config.num_train_timesteps / steps);
   }
 
-  scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
-    return unscaledInput(sample, out);
+  inputDivisor(): number {
+    return 1;
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {
+  coefficients(stepIndex: number): StepCoefficients {
     const t = this.timesteps[stepIndex]!;
     const prevT = t - this.stepRatio;
     const aT = this.ac[t]!;
     const aPrev = prevT >= 0 ? this.ac[prevT]! : this.finalAlphaCumprod;
-    const bT = f(1 - aT);
     const sqrtA = f(Math.sqrt(aT));
-    const sqrtB = f(Math.sqrt(bT));
-    const n = sample.length;
-    const pred = new Float32Array(n);
-    const eps = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (this.config.prediction_type === 'epsilon') {
-        pred[i] = f(f(sample[i]! - f(sqrtB * modelOutput[i]!)) / sqrtA);
-        eps[i] = modelOutput[i]!;
-      } else {
-        pred[i] = f(f(sqrtA * sample[i]!) - f(sqrtB * modelOutput[i]!));
-        eps[i] = f(f(sqrtA * modelOutput[i]!) + f(sqrtB * sample[i]!));
-      }
-    }
-    const dirCoef = f(Math.sqrt(f(1 - aPrev)));
-    const sqrtAPrev = f(Math.sqrt(aPrev));
-    const prev = new Float32Array(n);
-    for (let i = 0; i < n; i++) prev[i] = f(f(sqrtAPrev * pred[i]!) + f(dirCoef * eps[i]!));
-    return { prevSample: prev, predOriginalSample: pred };
+    const sqrtB = f(Math.sqrt(f(1 - aT)));
+    const dir = f(Math.sqrt(f(1 - aPrev)));
+    const toPrev = f(Math.sqrt(aPrev));
+    // prev = sqrt(a_prev) * x0 + sqrt(1 - a_prev) * eps, eps being m (epsilon) or sqrt(a) * m + sqrt(1 - a) * x (v)
+    if (this.config.prediction_type === 'epsilon')
+      return coefficients({ predX: 1, predM: -sqrtB, predDiv: sqrtA, prevX: 0, prevPred: toPrev, prevM: dir });
+    return coefficients({
+      predX: sqrtA,
+      predM: -sqrtB,
+      prevX: f(dir * sqrtB),
+      prevPred: toPrev,
+      prevM: f(dir * sqrtA),
+    });
   }
 
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {

@@ -3,14 +3,13 @@ import {
   f,
   interpSigma,
   karrasSigmas,
-  type StepOutput,
   sigmaToT,
   spacedTimesteps,
   trainingSigmas,
-  unscaledInput,
 } from './schedule-math.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
+import { coefficients, type StepCoefficients } from './step-coefficients.ts';
 
 // diffusers' DPMSolverMultistepScheduler: dpmsolver++, solver_order 2, midpoint, lower_order_final.
 
@@ -31,8 +30,6 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   readonly timesteps: number[];
   readonly sigmas: number[];
   readonly initNoiseSigma = 1;
-  private readonly outputs: (Float32Array | null)[] = [null, null];
-  private lowerOrderNums = 0;
 
   constructor(
     private readonly config: SchedulerConfig,
@@ -56,43 +53,28 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.timesteps = timesteps;
   }
 
-  scaleModelInput(sample: Float32Array, _stepIndex?: number, out?: Float32Array): Float32Array {
-    return unscaledInput(sample, out);
+  inputDivisor(): number {
+    return 1;
   }
 
-  step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array): StepOutput {
+  coefficients(stepIndex: number, taken: number): StepCoefficients {
     const n = this.timesteps.length;
     const lowerOrderFinal =
       stepIndex === n - 1 && ((this.lowerOrderFinal && n < 15) || this.config.final_sigmas_type === 'zero');
     const s0 = alphaSigma(this.sigmas[stepIndex]!);
-    const x0 = new Float32Array(sample.length);
-    if (this.config.prediction_type === 'epsilon') {
-      for (let i = 0; i < x0.length; i++) x0[i] = f(f(sample[i]! - f(s0.sigma * modelOutput[i]!)) / s0.alpha);
-    } else {
-      for (let i = 0; i < x0.length; i++) x0[i] = f(f(s0.alpha * sample[i]!) - f(s0.sigma * modelOutput[i]!));
-    }
-    this.outputs[0] = this.outputs[1]!;
-    this.outputs[1] = x0;
+    const pred =
+      this.config.prediction_type === 'epsilon'
+        ? { predX: 1, predM: -s0.sigma, predDiv: s0.alpha }
+        : { predX: s0.alpha, predM: -s0.sigma };
     const t = alphaSigma(this.sigmas[stepIndex + 1]!);
     const h = f(t.lambda - s0.lambda);
     const ratio = f(t.sigma / s0.sigma);
     const coef = f(t.alpha * f(f(Math.exp(-h)) - 1));
-    const prev = new Float32Array(sample.length);
-    if (this.lowerOrderNums < 1 || lowerOrderFinal) {
-      for (let i = 0; i < prev.length; i++) prev[i] = f(f(ratio * sample[i]!) - f(coef * x0[i]!));
-    } else {
-      const s1 = alphaSigma(this.sigmas[stepIndex - 1]!);
-      const h0 = f(s0.lambda - s1.lambda);
-      const invR0 = f(1 / f(h0 / h));
-      const half = f(0.5 * coef);
-      const m1 = this.outputs[0]!;
-      for (let i = 0; i < prev.length; i++) {
-        const d1 = f(invR0 * f(x0[i]! - m1[i]!));
-        prev[i] = f(f(f(ratio * sample[i]!) - f(coef * x0[i]!)) - f(half * d1));
-      }
-    }
-    if (this.lowerOrderNums < 2) this.lowerOrderNums++;
-    return { prevSample: prev, predOriginalSample: x0 };
+    if (taken < 1 || lowerOrderFinal) return coefficients({ ...pred, prevX: ratio, prevPred: -coef });
+    // second order: - coef/2 * (x0 - last) / r0 more
+    const s1 = alphaSigma(this.sigmas[stepIndex - 1]!);
+    const d = f(f(0.5 * coef) * f(1 / f(f(s0.lambda - s1.lambda) / h)));
+    return coefficients({ ...pred, prevX: ratio, prevPred: f(-coef - d), prevLast: d });
   }
 
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {

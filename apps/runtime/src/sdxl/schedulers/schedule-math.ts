@@ -102,22 +102,3 @@ export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
   const w = Math.min(1, Math.max(0, (lo - logSigma) / (lo - hi)));
   return (1 - w) * low + w * (low + 1);
 }
-
-export interface StepOutput {
-  readonly prevSample: Float32Array;
-  /** x0 estimate, for previews */
-  readonly predOriginalSample: Float32Array;
-}
-
-/** Arrays a step may write its outputs into instead of allocating (neither may be the step's input sample). */
-export interface StepBuffers {
-  readonly prev: Float32Array;
-  readonly pred: Float32Array;
-}
-
-/** The model input of schedulers that do not scale it: the sample itself, or copied into `out` when given. */
-export function unscaledInput(sample: Float32Array, out?: Float32Array): Float32Array {
-  if (!out) return sample;
-  out.set(sample);
-  return out;
-}

@@ -4,6 +4,7 @@ import { readReferenceJson, readReferenceTensors, relativeError } from '../testi
 import { TorchGenerator } from '../torch-rng.ts';
 import { createScheduler, firstStepForStrength } from './create-scheduler.ts';
 import { parseSchedulerConfig } from './scheduler-config.ts';
+import { applyStep, modelInput } from './step-coefficients.ts';
 
 interface CaseRef {
   num_inference_steps: number;
@@ -40,7 +41,8 @@ describe('schedulers', () => {
       expect(Math.abs(s.initNoiseSigma - ref.init_noise_sigma) / ref.init_noise_sigma).toBeLessThan(1e-6);
     });
 
-    // diffusers computes in float32 tensors; emulated with Math.fround the traces agree to ~1e-7
+    // diffusers computes in float32 tensors; the coefficients, rounded as the device's step graph rounds them, give
+    // its trace with the same noise draws
     it(`${key}: step trace with the stand-in model (1e-6 relative)`, () => {
       const s = make();
       const x0 = traces.get('trace_x0')!.data;
@@ -50,40 +52,25 @@ describe('schedulers', () => {
       const n = x0.length;
       const generator = new TorchGenerator(0);
       let x: Float32Array = x0.map((v) => Math.fround(v * s.initNoiseSigma));
+      let last = new Float32Array(n);
       let worstIn = 0;
-      let worstX = 0;
+      let worst = 0;
       for (let i = 0; i < s.timesteps.length; i++) {
-        const xIn = s.scaleModelInput(x, i);
-        const eps = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
-        x = s.step(eps, i, x, generator).prevSample;
+        const xIn = new Float32Array(n);
+        modelInput(x, s.inputDivisor(i), xIn);
         worstIn = Math.max(worstIn, relativeError(xIn, refIn.subarray(i * n, (i + 1) * n)));
-        worstX = Math.max(worstX, relativeError(x, refX.subarray(i * n, (i + 1) * n)));
+        const m = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
+        const k = s.coefficients(i, i);
+        const noise = k.prevNoise !== 0 ? generator.randn([n]) : undefined;
+        const prev = new Float32Array(n);
+        const pred = new Float32Array(n);
+        applyStep(k, { m, x, last, noise }, prev, pred);
+        x = prev;
+        last = pred;
+        worst = Math.max(worst, relativeError(x, refX.subarray(i * n, (i + 1) * n)));
       }
       expect(worstIn).toBeLessThan(1e-6);
-      expect(worstX).toBeLessThan(1e-6);
-    });
-
-    it(`${key}: writing into reused buffers gives the same bits as fresh arrays`, () => {
-      const x0 = traces.get('trace_x0')!.data;
-      const c = traces.get('trace_c')!.data;
-      const n = x0.length;
-      const run = (reuse: boolean) => {
-        const s = make();
-        const generator = new TorchGenerator(0);
-        const input = new Float32Array(n);
-        const buffers = [0, 1].map(() => ({ prev: new Float32Array(n), pred: new Float32Array(n) }));
-        let x: Float32Array = x0.map((v) => Math.fround(v * s.initNoiseSigma));
-        const seen: number[] = [];
-        for (let i = 0; i < s.timesteps.length; i++) {
-          const xIn = reuse ? s.scaleModelInput(x, i, input) : s.scaleModelInput(x, i);
-          const eps = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
-          const step = reuse ? s.step(eps, i, x, generator, buffers[i % 2]) : s.step(eps, i, x, generator);
-          x = step.prevSample;
-          seen.push(...x.subarray(0, 8), ...step.predOriginalSample.subarray(0, 8));
-        }
-        return [...seen, ...x];
-      };
-      expect(run(true)).toEqual(run(false));
+      expect(worst).toBeLessThan(1e-6);
     });
   }
 

@@ -1,0 +1,115 @@
+import { STEP_OUTPUTS } from '../onnx/builders/scheduler-step.ts';
+import type { DeviceTensors } from '../onnx/device-tensors.ts';
+import type { DeviceTensor } from '../onnx/native-handles.ts';
+import type { NativeSession } from '../onnx/native-session.ts';
+import { modelInput, stepVector } from '../sdxl/schedulers/step-coefficients.ts';
+import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
+
+// The denoising loop with its state on the UNet's device: the UNet writes its output into a tensor there, the
+// scheduler step graph (onnx/builders/scheduler-step.ts) reads it and writes the next sample and the next UNet
+// input there. Per step only the timestep and ten coefficients cross from the host; latents come back only for
+// previews and at the end.
+
+export interface DeviceLoopParts {
+  /** Calls `fn` with the UNet's session (under its offload policy), once per step. */
+  withUnet(fn: (unet: NativeSession) => void): Promise<void>;
+  /** the step graph's session on the same device, for this loop's guidance (guided or not) */
+  readonly step: NativeSession;
+}
+
+export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoop {
+  const { cond } = start;
+  const dims = start.x.dims;
+  const rows = [cond.cfg ? 2 * dims[0]! : dims[0]!, ...dims.slice(1)];
+  let state: LoopState | undefined;
+  let steps = 0;
+  const current = (s: LoopState) => s.samples[steps % 2]!;
+  const lastPred = (s: LoopState) => s.preds[(steps + 1) % 2]!;
+  const ready = () => {
+    if (!state) throw new Error('unet: the denoising loop has not run a step');
+    return state;
+  };
+  return {
+    async step(s) {
+      await parts.withUnet((unet) => {
+        // the tensors come from the UNet session's allocator, on its first run in this loop
+        state ??= loopState(unet.tensors, start, rows);
+        unet.runInto(
+          {
+            sample: state.input,
+            timestep: { dims: [1], data: new Float32Array([s.timestep]) },
+            encoder_hidden_states: state.ehs,
+            text_embeds: state.textEmbeds,
+            time_ids: state.timeIds,
+          },
+          { out_sample: state.output },
+        );
+      });
+      const t = ready();
+      if (s.noise) t.tensors.write(t.noise, s.noise);
+      const [prev, pred, next] = STEP_OUTPUTS;
+      parts.step.runInto(
+        {
+          model_output: t.output,
+          sample: current(t),
+          last_pred: lastPred(t),
+          noise: t.noise,
+          coefficients: { dims: [10], data: stepVector(s.coefficients, s.guidance, s.nextDivisor) },
+        },
+        { [prev]: t.samples[(steps + 1) % 2]!, [pred]: t.preds[steps % 2]!, [next]: t.input },
+      );
+      steps++;
+    },
+    pred: async () => ready().tensors.read(lastPred(ready())),
+    sample: async () => (state ? state.tensors.read(current(state)) : start.x.data),
+    close: async () => {
+      if (state) for (const t of state.made.splice(0)) state.tensors.free(t);
+      state = undefined;
+    },
+  };
+}
+
+interface LoopState {
+  readonly tensors: DeviceTensors;
+  readonly made: DeviceTensor[];
+  readonly input: DeviceTensor;
+  readonly output: DeviceTensor;
+  readonly samples: readonly DeviceTensor[];
+  readonly preds: readonly DeviceTensor[];
+  readonly noise: DeviceTensor;
+  readonly ehs: DeviceTensor;
+  readonly textEmbeds: DeviceTensor;
+  readonly timeIds: DeviceTensor;
+}
+
+function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly number[]): LoopState {
+  const { cond, x } = start;
+  const made: DeviceTensor[] = [];
+  const tensor = (d: readonly number[], data?: Float32Array) => {
+    const t = tensors.alloc(d);
+    made.push(t);
+    if (data) tensors.write(t, data);
+    return t;
+  };
+  try {
+    const input = new Float32Array(rows.reduce((a, b) => a * b, 1));
+    modelInput(x.data, start.divisor, input);
+    const zeros = new Float32Array(x.data.length);
+    return {
+      tensors,
+      made,
+      input: tensor(rows, input),
+      output: tensor(rows),
+      // pairs that alternate, so a step never writes what it reads; the first "last x0" and the noise start at 0
+      samples: [tensor(x.dims, x.data), tensor(x.dims)],
+      preds: [tensor(x.dims), tensor(x.dims, zeros)],
+      noise: tensor(x.dims, zeros),
+      ehs: tensor(cond.encoderHiddenStates.dims, cond.encoderHiddenStates.data),
+      textEmbeds: tensor(cond.textEmbeds.dims, cond.textEmbeds.data),
+      timeIds: tensor(cond.timeIds.dims, cond.timeIds.data),
+    };
+  } catch (e) {
+    for (const t of made) tensors.free(t);
+    throw e;
+  }
+}

@@ -1,0 +1,157 @@
+// Float32 tensors native sessions read and write in place on their device: a denoising loop's state between steps.
+import { type CudaRuntime, cudaRuntime, DEVICE_TO_HOST, HOST_TO_DEVICE } from './cuda-runtime.ts';
+import type { DeviceTensor } from './native-handles.ts';
+import type { OrtCApi } from './ort-capi.ts';
+import { ARENA_ALLOCATOR, cpuInfo, ELEMENT, MEM_TYPE_DEFAULT, tensorOver } from './ort-values.ts';
+
+export interface DeviceTensors {
+  /** An uninitialized float32 tensor. */
+  alloc(dims: readonly number[]): DeviceTensor;
+  write(t: DeviceTensor, data: Float32Array): void;
+  read(t: DeviceTensor): Float32Array;
+  /** Frees one tensor alloc gave. */
+  free(t: DeviceTensor): void;
+  /** Frees every tensor alloc gave. */
+  release(): void;
+}
+
+export interface DeviceTarget {
+  device: 'cpu' | 'cuda';
+  deviceId?: number;
+  label: string;
+}
+
+/** Tensors in buffers of their own, outside ONNX Runtime's arena: cudaMalloc on CUDA, where a few long-lived
+ *  megabytes would otherwise split the arena's large free regions, which the UNet's activations then can't reuse
+ *  (BENCHMARKS.md); host arrays on the CPU. */
+export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors {
+  const what = `${target.label}: a tensor on ${target.device}`;
+  const made = new Map<unknown, () => void>();
+  const count = (t: DeviceTensor) => t.dims.reduce((a, d) => a * d, 1);
+  const own = new Map<unknown, { host?: Float32Array; device?: unknown }>();
+  let cuda: CudaRuntime | undefined;
+  const runtime = () => {
+    if (!cuda) {
+      const r = cudaRuntime();
+      if (typeof r === 'string') throw new Error(`${what}: ${r}`);
+      cuda = r;
+    }
+    return cuda;
+  };
+  const checked = (code: number, doing: string) => {
+    if (code !== 0) throw new Error(`${what}: ${doing} failed: ${runtime().errorName(code)}`);
+  };
+  let cudaInfo: unknown;
+  return {
+    alloc(dims) {
+      const n = dims.reduce((a, d) => a * d, 1);
+      if (target.device === 'cpu') {
+        const host = new Float32Array(n);
+        const value = tensorOver(api, cpuInfo(api), host, dims, ELEMENT.float32);
+        own.set(value, { host });
+        made.set(value, () => api.call('ReleaseValue', 'void F(void* v)', value));
+        return { value, dims: [...dims] };
+      }
+      const r = runtime().malloc(n * 4);
+      if ('code' in r) checked(r.code, `cudaMalloc of ${n * 4} bytes`);
+      const ptr = (r as { ptr: unknown }).ptr;
+      cudaInfo ??= memoryInfo(api, 'Cuda', target.deviceId ?? 0, what);
+      let value: unknown;
+      try {
+        value = tensorAt(api, cudaInfo, ptr, n * 4, dims);
+      } catch (e) {
+        runtime().free(ptr);
+        throw e;
+      }
+      own.set(value, { device: ptr });
+      made.set(value, () => {
+        api.call('ReleaseValue', 'void F(void* v)', value);
+        runtime().free(ptr);
+      });
+      return { value, dims: [...dims] };
+    },
+    write(t, data) {
+      if (data.length !== count(t))
+        throw new Error(`${what}: writing ${data.length} values into [${t.dims.join(', ')}]`);
+      const o = own.get(t.value);
+      if (o?.host) o.host.set(data);
+      else if (o?.device) {
+        checked(runtime().memcpy(o.device, data, data.byteLength, HOST_TO_DEVICE), 'copying to the device');
+        // a copy from pageable memory may still be in flight when cudaMemcpy returns, and ORT's stream won't wait
+        checked(runtime().synchronize(), 'synchronizing');
+      } else throw new Error(`${what}: not a tensor of these`);
+    },
+    read(t) {
+      const o = own.get(t.value);
+      if (o?.host) return Float32Array.from(o.host);
+      if (!o?.device) throw new Error(`${what}: not a tensor of these`);
+      const out = new Float32Array(count(t));
+      checked(runtime().memcpy(out, o.device, out.byteLength, DEVICE_TO_HOST), 'copying from the device');
+      return out;
+    },
+    free(t) {
+      made.get(t.value)?.();
+      made.delete(t.value);
+      own.delete(t.value);
+    },
+    release() {
+      for (const f of made.values()) f();
+      made.clear();
+      own.clear();
+      if (cudaInfo) api.call('ReleaseMemoryInfo', 'void F(void* i)', cudaInfo);
+      cudaInfo = undefined;
+    },
+  };
+}
+
+/** An OrtValue over `bytes` of device memory at `ptr` (owned by the caller). */
+function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims: readonly number[]): unknown {
+  const shape = BigInt64Array.from(dims, BigInt);
+  const out: unknown[] = [null];
+  api.check(
+    api.call(
+      'CreateTensorWithDataAsOrtValue',
+      'void* F(void* info, void* data, size_t n, const int64_t* shape, size_t dims, int type, _Out_ void** out)',
+      info,
+      ptr,
+      bytes,
+      shape,
+      shape.length,
+      ELEMENT.float32,
+      out,
+    ),
+    'CreateTensorWithDataAsOrtValue',
+  );
+  return out[0];
+}
+
+function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {
+  const info: unknown[] = [null];
+  api.check(
+    api.call(
+      'CreateMemoryInfo',
+      'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
+      name,
+      ARENA_ALLOCATOR,
+      deviceId,
+      MEM_TYPE_DEFAULT,
+      info,
+    ),
+    what,
+  );
+  return info[0];
+}
+
+/** The session's allocator for its device (on CUDA the shared arena, where the session uses it). */
+export function sessionAllocator(api: OrtCApi, session: unknown, target: DeviceTarget, what: string) {
+  const { call, check } = api;
+  const info = memoryInfo(api, target.device === 'cuda' ? 'Cuda' : 'Cpu', target.deviceId ?? 0, what);
+  const out: unknown[] = [null];
+  try {
+    check(call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, info, out), what);
+  } catch (e) {
+    call('ReleaseMemoryInfo', 'void F(void* i)', info);
+    throw e;
+  }
+  return { allocator: out[0], memInfo: info };
+}
