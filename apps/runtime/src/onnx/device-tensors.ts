@@ -26,9 +26,8 @@ export interface DeviceTarget {
  *  (BENCHMARKS.md); host arrays on the CPU. */
 export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors {
   const what = `${target.label}: a tensor on ${target.device}`;
-  const made = new Map<unknown, () => void>();
-  const count = (t: DeviceTensor) => t.dims.reduce((a, d) => a * d, 1);
-  const own = new Map<unknown, { host?: Float32Array; device?: unknown }>();
+  // per tensor: its host array (CPU) or device pointer (CUDA), and how to free it
+  const made = new Map<unknown, { host?: Float32Array; device?: unknown; free(): void }>();
   let cuda: CudaRuntime | undefined;
   const runtime = () => {
     if (!cuda) {
@@ -41,63 +40,61 @@ export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors
   const checked = (code: number, doing: string) => {
     if (code !== 0) throw new Error(`${what}: ${doing} failed: ${runtime().errorName(code)}`);
   };
+  const find = (t: DeviceTensor) => {
+    const m = made.get(t.value);
+    if (!m) throw new Error(`${what}: not a tensor of these (freed?)`);
+    return m;
+  };
   let cudaInfo: unknown;
   return {
     alloc(dims) {
       const n = dims.reduce((a, d) => a * d, 1);
+      let value: unknown;
       if (target.device === 'cpu') {
         const host = new Float32Array(n);
-        const value = tensorOver(api, cpuInfo(api), host, dims, ELEMENT.float32);
-        own.set(value, { host });
-        made.set(value, () => api.call('ReleaseValue', 'void F(void* v)', value));
+        value = tensorOver(api, cpuInfo(api), host, dims, ELEMENT.float32);
+        made.set(value, { host, free: () => api.call('ReleaseValue', 'void F(void* v)', value) });
         return { value, dims: [...dims] };
       }
       const r = runtime().malloc(n * 4);
-      if ('code' in r) checked(r.code, `cudaMalloc of ${n * 4} bytes`);
-      const ptr = (r as { ptr: unknown }).ptr;
+      if ('code' in r) throw new Error(`${what}: cudaMalloc of ${n * 4} bytes failed: ${runtime().errorName(r.code)}`);
       cudaInfo ??= memoryInfo(api, 'Cuda', target.deviceId ?? 0, what);
-      let value: unknown;
       try {
-        value = tensorAt(api, cudaInfo, ptr, n * 4, dims);
+        value = tensorAt(api, cudaInfo, r.ptr, n * 4, dims);
       } catch (e) {
-        runtime().free(ptr);
+        runtime().free(r.ptr);
         throw e;
       }
-      own.set(value, { device: ptr });
-      made.set(value, () => {
+      const free = () => {
         api.call('ReleaseValue', 'void F(void* v)', value);
-        runtime().free(ptr);
-      });
+        runtime().free(r.ptr);
+      };
+      made.set(value, { device: r.ptr, free });
       return { value, dims: [...dims] };
     },
     write(t, data) {
-      if (data.length !== count(t))
-        throw new Error(`${what}: writing ${data.length} values into [${t.dims.join(', ')}]`);
-      const o = own.get(t.value);
-      if (o?.host) o.host.set(data);
-      else if (o?.device) {
-        checked(runtime().memcpy(o.device, data, data.byteLength, HOST_TO_DEVICE), 'copying to the device');
-        // a copy from pageable memory may still be in flight when cudaMemcpy returns, and ORT's stream won't wait
-        checked(runtime().synchronize(), 'synchronizing');
-      } else throw new Error(`${what}: not a tensor of these`);
+      const m = find(t);
+      const n = t.dims.reduce((a, d) => a * d, 1);
+      if (data.length !== n) throw new Error(`${what}: writing ${data.length} values into [${t.dims.join(', ')}]`);
+      if (m.host) return void m.host.set(data);
+      checked(runtime().memcpy(m.device, data, data.byteLength, HOST_TO_DEVICE), 'copying to the device');
+      // a copy from pageable memory may still be in flight when cudaMemcpy returns, and ORT's stream won't wait
+      checked(runtime().synchronize(), 'synchronizing');
     },
     read(t) {
-      const o = own.get(t.value);
-      if (o?.host) return Float32Array.from(o.host);
-      if (!o?.device) throw new Error(`${what}: not a tensor of these`);
-      const out = new Float32Array(count(t));
-      checked(runtime().memcpy(out, o.device, out.byteLength, DEVICE_TO_HOST), 'copying from the device');
+      const m = find(t);
+      if (m.host) return Float32Array.from(m.host);
+      const out = new Float32Array(t.dims.reduce((a, d) => a * d, 1));
+      checked(runtime().memcpy(out, m.device, out.byteLength, DEVICE_TO_HOST), 'copying from the device');
       return out;
     },
     free(t) {
-      made.get(t.value)?.();
+      made.get(t.value)?.free();
       made.delete(t.value);
-      own.delete(t.value);
     },
     release() {
-      for (const f of made.values()) f();
+      for (const m of made.values()) m.free();
       made.clear();
-      own.clear();
       if (cudaInfo) api.call('ReleaseMemoryInfo', 'void F(void* i)', cudaInfo);
       cudaInfo = undefined;
     },
@@ -125,7 +122,7 @@ function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims
   return out[0];
 }
 
-function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {
+export function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {
   const info: unknown[] = [null];
   api.check(
     api.call(
@@ -140,18 +137,4 @@ function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: 
     what,
   );
   return info[0];
-}
-
-/** The session's allocator for its device (on CUDA the shared arena, where the session uses it). */
-export function sessionAllocator(api: OrtCApi, session: unknown, target: DeviceTarget, what: string) {
-  const { call, check } = api;
-  const info = memoryInfo(api, target.device === 'cuda' ? 'Cuda' : 'Cpu', target.deviceId ?? 0, what);
-  const out: unknown[] = [null];
-  try {
-    check(call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, info, out), what);
-  } catch (e) {
-    call('ReleaseMemoryInfo', 'void F(void* i)', info);
-    throw e;
-  }
-  return { allocator: out[0], memInfo: info };
 }

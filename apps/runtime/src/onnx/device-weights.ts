@@ -1,7 +1,7 @@
 // A session's weights as device tensors it is fed on every run, loaded and freed as a whole (model offload).
 import type { HostWeight } from './built-model.ts';
 import { type CudaRuntime, cudaRuntime, HOST_TO_DEVICE } from './cuda-runtime.ts';
-import { sessionAllocator } from './device-tensors.ts';
+import { type DeviceTarget, memoryInfo } from './device-tensors.ts';
 import type { OrtCApi } from './ort-capi.ts';
 import { cpuInfo, dataPointer, ELEMENT, tensorOver } from './ort-values.ts';
 
@@ -116,4 +116,18 @@ function copyToDevice(api: OrtCApi, cuda: CudaRuntime, allocator: unknown, w: Ho
     throw new Error(`${what}: copying '${w.name}' failed: ${cuda.errorName(code)}`);
   }
   return out[0];
+}
+
+/** The session's allocator for its device (on CUDA the shared arena, where the session uses it). */
+function sessionAllocator(api: OrtCApi, session: unknown, target: DeviceTarget, what: string) {
+  const { call, check } = api;
+  const info = memoryInfo(api, target.device === 'cuda' ? 'Cuda' : 'Cpu', target.deviceId ?? 0, what);
+  const out: unknown[] = [null];
+  try {
+    check(call('CreateAllocator', 'void* F(void* s, void* info, _Out_ void** out)', session, info, out), what);
+  } catch (e) {
+    call('ReleaseMemoryInfo', 'void F(void* i)', info);
+    throw e;
+  }
+  return { allocator: out[0], memInfo: info };
 }
