@@ -102,7 +102,14 @@ export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors
 }
 
 /** An OrtValue over `bytes` of device memory at `ptr` (owned by the caller). */
-function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims: readonly number[]): unknown {
+export function tensorAt(
+  api: OrtCApi,
+  info: unknown,
+  ptr: unknown,
+  bytes: number,
+  dims: readonly number[],
+  type: number = ELEMENT.float32,
+): unknown {
   const shape = BigInt64Array.from(dims, BigInt);
   const out: unknown[] = [null];
   api.check(
@@ -114,7 +121,7 @@ function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims
       bytes,
       shape,
       shape.length,
-      ELEMENT.float32,
+      type,
       out,
     ),
     'CreateTensorWithDataAsOrtValue',

@@ -78,16 +78,15 @@ export class Handles {
   }
 
   /** Outputs written into the caller's tensors (on the device where they live); nothing comes back. */
-  runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>, weights?: FedWeights): void {
+  runInto(
+    feeds: Record<string, BoundInput>,
+    outputs: Record<string, DeviceTensor>,
+    weights?: FedWeights,
+    runOptions: unknown = null,
+  ): void {
     const names = Object.keys(outputs);
-    this.invoke(
-      feeds,
-      weights,
-      null,
-      names,
-      () => undefined,
-      names.map((n) => outputs[n]!.value),
-    );
+    const preset = names.map((n) => outputs[n]!.value);
+    this.invoke(feeds, weights, runOptions, names, () => undefined, preset);
   }
 
   private invoke(
