@@ -29,9 +29,6 @@ export interface SessionSpec {
   /** The session is made through the C API (native-session.ts) and its runs take device tensors; swapWeights
    *  sessions always are. */
   readonly native?: boolean;
-  /** swapWeights on CUDA: activations on an arena of the session's own, given back after every run, and weights
-   *  outside any arena, so nothing of it stays on the device once its weights go (a component run once a turn) */
-  readonly releaseAfterRun?: boolean;
   build(): BuiltModel | OnnxPath;
 }
 
@@ -157,19 +154,14 @@ export class ModelStore {
     const start = performance.now();
     // with everything resident, one arena: a component's freed activations serve the next one's run; swapped
     // weights come from it too, so a component's freed weights serve the next one's activations
-    const sharedArena = policy.mode === 'none' || (spec.swapWeights === true && spec.releaseAfterRun !== true);
+    const sharedArena = policy.mode === 'none' || spec.swapWeights === true;
     const opts = { threads: this.opts.threads, label: spec.component, sharedArena };
     // a bounded cuDNN workspace for model offload, a memory setting (row 5's peak did not move with it either way:
     // BENCHMARKS.md, sittings T and U)
     const cudaOptions = spec.swapWeights ? { cudnn_conv_use_max_workspace: '0' } : undefined;
     const session: Promise<Session> =
       (spec.swapWeights && 'model' in built) || spec.native
-        ? createNativeSession(built, {
-            ...opts,
-            device: nativeDevice(spec),
-            cudaOptions,
-            releaseAfterRun: spec.releaseAfterRun,
-          })
+        ? createNativeSession(built, { ...opts, device: nativeDevice(spec), cudaOptions })
         : createSession(built, { ...opts, device: spec.device });
     const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);

@@ -95,9 +95,6 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         device: h.device,
         swapWeights: swapped,
         native,
-        // the UNet runs every step and keeps its activations' arena; the others run once a turn and give theirs back
-        // (row 5's peak is the VAE's decode: BENCHMARKS.md)
-        releaseAfterRun: swapped && c.name !== 'unet' && releaseAfterRun(),
         build: () => {
           const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
           if (swapped) return streamWeights(built, h.device, { copies: false });
@@ -367,11 +364,6 @@ function isNative(s: Session): s is NativeSession {
 /** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host (for comparisons). */
 function deviceLoopOn(): boolean {
   return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
-}
-
-/** SDFLOW_RELEASE_AFTER_RUN=0 keeps model offload's encoders and decoders on the shared arena, for comparisons. */
-function releaseAfterRun(): boolean {
-  return envSwitch('SDFLOW_RELEASE_AFTER_RUN', ['1', '0']) !== '0';
 }
 
 function modelOffloadSwaps(): boolean {

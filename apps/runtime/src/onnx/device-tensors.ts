@@ -102,14 +102,7 @@ export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors
 }
 
 /** An OrtValue over `bytes` of device memory at `ptr` (owned by the caller). */
-export function tensorAt(
-  api: OrtCApi,
-  info: unknown,
-  ptr: unknown,
-  bytes: number,
-  dims: readonly number[],
-  type: number = ELEMENT.float32,
-): unknown {
+function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims: readonly number[]): unknown {
   const shape = BigInt64Array.from(dims, BigInt);
   const out: unknown[] = [null];
   api.check(
@@ -121,7 +114,7 @@ export function tensorAt(
       bytes,
       shape,
       shape.length,
-      type,
+      ELEMENT.float32,
       out,
     ),
     'CreateTensorWithDataAsOrtValue',

@@ -1,7 +1,7 @@
 // A session's weights as device tensors it is fed on every run, loaded and freed as a whole (model offload).
 import type { HostWeight } from './built-model.ts';
 import { type CudaRuntime, cudaRuntime, HOST_TO_DEVICE } from './cuda-runtime.ts';
-import { type DeviceTarget, memoryInfo, tensorAt } from './device-tensors.ts';
+import { type DeviceTarget, memoryInfo } from './device-tensors.ts';
 import type { OrtCApi } from './ort-capi.ts';
 import { cpuInfo, dataPointer, ELEMENT, tensorOver } from './ort-values.ts';
 
@@ -22,14 +22,14 @@ export interface FedWeights extends DeviceWeights {
   close(): void;
 }
 
-export interface WeightsTarget extends DeviceTarget {
-  /** CUDA: each weight in a cudaMalloc buffer of its own, outside ONNX Runtime's arenas (freed weights go straight
-   *  back to the device) */
-  ownBuffers?: boolean;
+export interface WeightsTarget {
+  device: 'cpu' | 'cuda';
+  deviceId?: number;
+  label: string;
 }
 
 /** On the CPU the host arrays themselves are fed; on CUDA, copies allocated from the session's allocator (its
- *  arena: freed weights serve the next component's activations), or in buffers of their own. */
+ *  arena: freed weights serve the next component's activations). */
 export function deviceWeights(
   api: OrtCApi,
   session: unknown,
@@ -40,11 +40,10 @@ export function deviceWeights(
 ): FedWeights {
   const { call } = api;
   const what = `${opts.label}: loading its weights to ${opts.device}`;
-  let values: Held[] | undefined;
+  let values: unknown[] | undefined;
   let allocator: { allocator: unknown; memInfo: unknown } | undefined;
-  let info: unknown;
   const release = () => {
-    for (const v of values ?? []) v.free();
+    for (const v of values ?? []) call('ReleaseValue', 'void F(void* v)', v);
     values = undefined;
   };
   return {
@@ -55,31 +54,22 @@ export function deviceWeights(
     },
     load() {
       if (values) return;
-      const made: Held[] = [];
-      const released = (value: unknown): Held => ({
-        value,
-        free: () => call('ReleaseValue', 'void F(void* v)', value),
-      });
+      const made: unknown[] = [];
       try {
         if (opts.device === 'cpu') {
           // the host arrays themselves: they live as long as the session's built model
-          for (const w of host) made.push(released(tensorOver(api, cpuInfo(api), w.data, w.dims, ELEMENT[w.dtype])));
+          for (const w of host) made.push(tensorOver(api, cpuInfo(api), w.data, w.dims, ELEMENT[w.dtype]));
         } else {
           const cuda = cudaRuntime();
           if (typeof cuda === 'string') throw new Error(cuda);
-          if (opts.ownBuffers) {
-            info ??= memoryInfo(api, 'Cuda', opts.deviceId ?? 0, what);
-            for (const w of host) made.push(copyToOwnBuffer(api, cuda, info, w, what));
-          } else {
-            allocator ??= sessionAllocator(api, session, opts, what);
-            for (const w of host) made.push(released(copyToDevice(api, cuda, allocator.allocator, w, what)));
-          }
+          allocator ??= sessionAllocator(api, session, opts, what);
+          for (const w of host) made.push(copyToDevice(api, cuda, allocator.allocator, w, what));
           // a copy from pageable memory may still be in flight when cudaMemcpy returns
           const code = cuda.synchronize();
           if (code !== 0) throw new Error(`${what}: ${cuda.errorName(code)}`);
         }
       } catch (e) {
-        for (const v of made) v.free();
+        for (const v of made) call('ReleaseValue', 'void F(void* v)', v);
         throw e;
       }
       values = made;
@@ -91,7 +81,7 @@ export function deviceWeights(
     },
     values: () => {
       if (!values) throw new Error(`${opts.label}: its weights are not loaded`);
-      return values.map((v) => v.value);
+      return values;
     },
     close() {
       release();
@@ -99,38 +89,7 @@ export function deviceWeights(
         call('ReleaseAllocator', 'void F(void* a)', allocator.allocator);
         call('ReleaseMemoryInfo', 'void F(void* i)', allocator.memInfo);
       }
-      if (info) call('ReleaseMemoryInfo', 'void F(void* i)', info);
       allocator = undefined;
-      info = undefined;
-    },
-  };
-}
-
-/** A loaded weight and how to free it. */
-interface Held {
-  readonly value: unknown;
-  free(): void;
-}
-
-/** A copy of `w` in a cudaMalloc buffer of its own. */
-function copyToOwnBuffer(api: OrtCApi, cuda: CudaRuntime, info: unknown, w: HostWeight, what: string): Held {
-  const r = cuda.malloc(w.data.byteLength);
-  if ('code' in r) throw new Error(`${what}: cudaMalloc for '${w.name}' failed: ${cuda.errorName(r.code)}`);
-  let value: unknown;
-  try {
-    value = tensorAt(api, info, r.ptr, w.data.byteLength, w.dims, ELEMENT[w.dtype]);
-    const code = cuda.memcpy(r.ptr, w.data, w.data.byteLength, HOST_TO_DEVICE);
-    if (code !== 0) throw new Error(`${what}: copying '${w.name}' failed: ${cuda.errorName(code)}`);
-  } catch (e) {
-    if (value) api.call('ReleaseValue', 'void F(void* v)', value);
-    cuda.free(r.ptr);
-    throw e;
-  }
-  return {
-    value,
-    free: () => {
-      api.call('ReleaseValue', 'void F(void* v)', value);
-      cuda.free(r.ptr);
     },
   };
 }

@@ -78,15 +78,16 @@ export class Handles {
   }
 
   /** Outputs written into the caller's tensors (on the device where they live); nothing comes back. */
-  runInto(
-    feeds: Record<string, BoundInput>,
-    outputs: Record<string, DeviceTensor>,
-    weights?: FedWeights,
-    runOptions: unknown = null,
-  ): void {
+  runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>, weights?: FedWeights): void {
     const names = Object.keys(outputs);
-    const preset = names.map((n) => outputs[n]!.value);
-    this.invoke(feeds, weights, runOptions, names, () => undefined, preset);
+    this.invoke(
+      feeds,
+      weights,
+      null,
+      names,
+      () => undefined,
+      names.map((n) => outputs[n]!.value),
+    );
   }
 
   private invoke(

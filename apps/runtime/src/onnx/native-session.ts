@@ -24,9 +24,6 @@ export interface NativeSessionOptions {
   label: string;
   /** CUDA: allocate activations and weights from the device's shared arena, where it can be had. */
   sharedArena?: boolean;
-  /** Activations on an arena of the session's own, given back after every run, and on CUDA the weights in
-   *  buffers of their own (model offload's components that run once per turn) */
-  releaseAfterRun?: boolean;
   /** CUDA provider options over ONNX Runtime's defaults (SDFLOW_CUDA_OPTIONS goes over these) */
   cudaOptions?: Readonly<Record<string, string>>;
 }
@@ -65,12 +62,9 @@ export async function createNativeSession(
       shared && envSwitch('SDFLOW_SWAP_SHRINK', ['0', '1']) !== '0'
         ? () => shrinkSharedArena('cuda', deviceId)
         : undefined;
-    const own = opts.releaseAfterRun === true && !shared;
-    const weights = deviceWeights(api, ptr, hostWeights, { ...opts, ownBuffers: own }, shrink);
+    const weights = deviceWeights(api, ptr, hostWeights, opts, shrink);
     const tensors = deviceTensors(api, opts);
-    const arena = `${opts.device === 'cuda' ? 'gpu' : 'cpu'}:${deviceId}`;
-    const runOptions = own ? shrinkingRunOptions(api, arena, opts.label) : null;
-    return nativeSession(api, s, weights, tensors, new Set(hostWeights.map((w) => w.name)), runOptions);
+    return nativeSession(s, weights, tensors, new Set(hostWeights.map((w) => w.name)));
   } catch (e) {
     s.release();
     throw e;
@@ -78,12 +72,10 @@ export async function createNativeSession(
 }
 
 function nativeSession(
-  api: OrtCApi,
   s: Handles,
   weights: FedWeights,
   tensors: DeviceTensors,
   weightNames: ReadonlySet<string>,
-  runOptions: unknown,
 ): NativeSession {
   return {
     inputNames: s.inputNames.filter((n) => !weightNames.has(n)),
@@ -91,13 +83,12 @@ function nativeSession(
     inputTypes: Object.fromEntries(Object.entries(s.inputTypes).filter(([n]) => !weightNames.has(n))),
     weights,
     tensors,
-    run: async (feeds) => s.run(feeds, weights, runOptions),
-    runInto: (feeds, outputs) => s.runInto(feeds, outputs, weights, runOptions),
+    run: async (feeds) => s.run(feeds, weights),
+    runInto: (feeds, outputs) => s.runInto(feeds, outputs, weights),
     release: async () => {
       tensors.release();
       weights.close();
       s.release();
-      if (runOptions) api.call('ReleaseRunOptions', 'void F(void* o)', runOptions);
     },
   };
 }
@@ -113,23 +104,18 @@ export function shrinkSharedArena(device: 'cpu' | 'cuda', deviceId = 0): void {
     const api = requireOrtCApi('shrinking the shared arena');
     const label = `shrinking the shared ${device} arena`;
     const probe = new Handles(api, nativeSessionPointer(api, probeModel(), { device, deviceId, label }, true), label);
-    const runOptions = shrinkingRunOptions(api, `${device === 'cuda' ? 'gpu' : 'cpu'}:${deviceId}`, label);
+    const out: unknown[] = [null];
+    api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
+    const which = `${device === 'cuda' ? 'gpu' : 'cpu'}:${deviceId}`;
+    api.check(
+      api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], SHRINK_KEY, which),
+      label,
+    );
     const x = { dims: [1], data: new Float32Array(1) };
-    shrink = () => void probe.run({ x }, undefined, runOptions);
+    shrink = () => void probe.run({ x }, undefined, out[0]);
     shrinkers.set(key, shrink);
   }
   shrink();
-}
-
-/** Run options asking ONNX Runtime to give the arena of `which` ("gpu:0") its free regions back after the run. */
-function shrinkingRunOptions(api: OrtCApi, which: string, label: string): unknown {
-  const out: unknown[] = [null];
-  api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
-  api.check(
-    api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], SHRINK_KEY, which),
-    label,
-  );
-  return out[0];
 }
 
 /** A session from model bytes (with in-memory external data files) or from an ONNX file (its data beside it). */
