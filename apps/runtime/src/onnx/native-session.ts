@@ -43,7 +43,10 @@ export async function createNativeSession(
 ): Promise<NativeSession> {
   const api = requireOrtCApi(`${opts.label}: a session with device-resident weights`);
   const deviceId = opts.deviceId ?? 0;
-  const shared = opts.device === 'cuda' && opts.sharedArena === true && (await cudaSharedArena(deviceId));
+  // on CUDA the shared arena's probe goes first even for a session off it: it proves the provider loads, and it is
+  // onnxruntime-node's first session, which sets up the logging ONNX Runtime's CUDA sessions need
+  const arena = opts.device === 'cuda' && (await cudaSharedArena(deviceId));
+  const shared = arena && opts.sharedArena === true;
   const ptr =
     'model' in built
       ? nativeSessionPointer(api, built.model, opts, shared, built.externalData)
