@@ -4,6 +4,7 @@ import { SafetensorsSource } from '../models/weight-source.ts';
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
 import { buildUnet } from '../onnx/builders/unet.ts';
 import { readJson, unetDir, unetRef } from '../onnx/builders/unet-test-support.ts';
+import { deviceTensors } from '../onnx/device-tensors.ts';
 import { createNativeSession } from '../onnx/native-session.ts';
 import { streamWeights } from '../onnx/stream-weights.ts';
 import { createScheduler } from '../sdxl/schedulers/create-scheduler.ts';
@@ -62,7 +63,11 @@ describe('deviceLoop', () => {
           x.data.length,
         );
         const onDevice = await drive(
-          deviceLoop(start, { step, withUnet: async (fn) => fn(unet) }),
+          deviceLoop(start, {
+            step,
+            tensors: deviceTensors({ device: 'cpu', label: 'unet' }),
+            withUnet: async (fn) => fn(unet),
+          }),
           name,
           x.data.length,
         );

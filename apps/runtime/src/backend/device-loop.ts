@@ -15,6 +15,9 @@ export interface DeviceLoopParts {
   withUnet(fn: (unet: NativeSession) => void): Promise<void>;
   /** the step graph's session on the same device, for this loop's guidance (guided or not) */
   readonly step: NativeSession;
+  /** where the loop's tensors come from: buffers of its own on that device, freed at close (not the UNet
+   *  session's: under a memory budget that session may be evicted and made again between steps) */
+  readonly tensors: DeviceTensors;
 }
 
 export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoop {
@@ -32,8 +35,7 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
   return {
     async step(s) {
       await parts.withUnet((unet) => {
-        // the tensors come from the UNet session's allocator, on its first run in this loop
-        state ??= loopState(unet.tensors, start, rows);
+        state ??= loopState(parts.tensors, start, rows);
         unet.runInto(
           {
             sample: state.input,
@@ -48,13 +50,14 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
       const t = ready();
       if (s.noise) t.tensors.write(t.noise, s.noise);
       const [prev, pred, next] = STEP_OUTPUTS;
+      const vector = stepVector(s.coefficients, s.guidance, s.nextDivisor);
       parts.step.runInto(
         {
           model_output: t.output,
           sample: current(t),
           last_pred: lastPred(t),
           noise: t.noise,
-          coefficients: { dims: [10], data: stepVector(s.coefficients, s.guidance, s.nextDivisor) },
+          coefficients: { dims: [vector.length], data: vector },
         },
         { [prev]: t.samples[(steps + 1) % 2]!, [pred]: t.preds[steps % 2]!, [next]: t.input },
       );
@@ -63,7 +66,7 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
     pred: async () => ready().tensors.read(lastPred(ready())),
     sample: async () => (state ? state.tensors.read(current(state)) : start.x.data),
     close: async () => {
-      if (state) for (const t of state.made.splice(0)) state.tensors.free(t);
+      parts.tensors.release();
       state = undefined;
     },
   };
@@ -71,7 +74,6 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
 
 interface LoopState {
   readonly tensors: DeviceTensors;
-  readonly made: DeviceTensor[];
   readonly input: DeviceTensor;
   readonly output: DeviceTensor;
   readonly samples: readonly DeviceTensor[];
@@ -84,10 +86,8 @@ interface LoopState {
 
 function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly number[]): LoopState {
   const { cond, x } = start;
-  const made: DeviceTensor[] = [];
   const tensor = (d: readonly number[], data?: Float32Array) => {
     const t = tensors.alloc(d);
-    made.push(t);
     if (data) tensors.write(t, data);
     return t;
   };
@@ -97,7 +97,6 @@ function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly numb
     const zeros = new Float32Array(x.data.length);
     return {
       tensors,
-      made,
       input: tensor(rows, input),
       output: tensor(rows),
       // pairs that alternate, so a step never writes what it reads; the first "last x0" and the noise start at 0
@@ -109,7 +108,7 @@ function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly numb
       timeIds: tensor(cond.timeIds.dims, cond.timeIds.data),
     };
   } catch (e) {
-    for (const t of made) tensors.free(t);
+    tensors.release();
     throw e;
   }
 }

@@ -15,6 +15,7 @@ import type {
   UnetHandle,
 } from '@sdflow/nodes/values.ts';
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
+import { deviceTensors } from '../onnx/device-tensors.ts';
 import { envSwitch } from '../onnx/env-switch.ts';
 import { createNativeSession, type NativeSession, shrinkSharedArena } from '../onnx/native-session.ts';
 import type { Session } from '../onnx/session.ts';
@@ -120,6 +121,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     }
     return deviceLoop(start, {
       step: await stepSession(h.device, start.cond.cfg),
+      tensors: deviceTensors({ device: h.device === 'cuda' ? 'cuda' : 'cpu', label: 'unet' }),
       withUnet: (fn) =>
         use(async (s) => {
           if (!isNative(s)) throw new Error('unet: its session does not take device tensors');

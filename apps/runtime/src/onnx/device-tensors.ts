@@ -1,8 +1,8 @@
 // Float32 tensors native sessions read and write in place on their device: a denoising loop's state between steps.
 import { type CudaRuntime, cudaRuntime, DEVICE_TO_HOST, HOST_TO_DEVICE } from './cuda-runtime.ts';
 import type { DeviceTensor } from './native-handles.ts';
-import type { OrtCApi } from './ort-capi.ts';
-import { ARENA_ALLOCATOR, cpuInfo, ELEMENT, MEM_TYPE_DEFAULT, tensorOver } from './ort-values.ts';
+import { type OrtCApi, requireOrtCApi } from './ort-capi.ts';
+import { ARENA_ALLOCATOR, cpuInfo, ELEMENT, MEM_TYPE_DEFAULT, tensorAt, tensorOver } from './ort-values.ts';
 
 export interface DeviceTensors {
   /** An uninitialized float32 tensor. */
@@ -24,8 +24,9 @@ export interface DeviceTarget {
 /** Tensors in buffers of their own, outside ONNX Runtime's arena: cudaMalloc on CUDA, where a few long-lived
  *  megabytes would otherwise split the arena's large free regions, which the UNet's activations then can't reuse
  *  (BENCHMARKS.md); host arrays on the CPU. */
-export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors {
+export function deviceTensors(target: DeviceTarget): DeviceTensors {
   const what = `${target.label}: a tensor on ${target.device}`;
+  const api = requireOrtCApi(what);
   // per tensor: its host array (CPU) or device pointer (CUDA), and how to free it
   const made = new Map<unknown, { host?: Float32Array; device?: unknown; free(): void }>();
   let cuda: CudaRuntime | undefined;
@@ -60,7 +61,7 @@ export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors
       if ('code' in r) throw new Error(`${what}: cudaMalloc of ${n * 4} bytes failed: ${runtime().errorName(r.code)}`);
       cudaInfo ??= memoryInfo(api, 'Cuda', target.deviceId ?? 0, what);
       try {
-        value = tensorAt(api, cudaInfo, r.ptr, n * 4, dims);
+        value = tensorAt(api, cudaInfo, r.ptr, n * 4, dims, ELEMENT.float32);
       } catch (e) {
         runtime().free(r.ptr);
         throw e;
@@ -99,27 +100,6 @@ export function deviceTensors(api: OrtCApi, target: DeviceTarget): DeviceTensors
       cudaInfo = undefined;
     },
   };
-}
-
-/** An OrtValue over `bytes` of device memory at `ptr` (owned by the caller). */
-function tensorAt(api: OrtCApi, info: unknown, ptr: unknown, bytes: number, dims: readonly number[]): unknown {
-  const shape = BigInt64Array.from(dims, BigInt);
-  const out: unknown[] = [null];
-  api.check(
-    api.call(
-      'CreateTensorWithDataAsOrtValue',
-      'void* F(void* info, void* data, size_t n, const int64_t* shape, size_t dims, int type, _Out_ void** out)',
-      info,
-      ptr,
-      bytes,
-      shape,
-      shape.length,
-      ELEMENT.float32,
-      out,
-    ),
-    'CreateTensorWithDataAsOrtValue',
-  );
-  return out[0];
 }
 
 export function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {

@@ -3,7 +3,6 @@
 // as diffusers moves a module. onnxruntime-node can neither feed a device-resident tensor nor take CUDA options.
 import koffi from 'koffi';
 import type { BuiltModel, ExternalDataFile } from './built-model.ts';
-import { type DeviceTensors, deviceTensors } from './device-tensors.ts';
 import { type DeviceWeights, deviceWeights, type FedWeights } from './device-weights.ts';
 import { envJsonObject, envSwitch } from './env-switch.ts';
 import { type BoundInput, type DeviceTensor, Handles } from './native-handles.ts';
@@ -30,8 +29,6 @@ export interface NativeSessionOptions {
 
 export interface NativeSession extends Session {
   readonly weights: DeviceWeights;
-  /** Tensors on the session's device that runs read and write in place (released with the session). */
-  readonly tensors: DeviceTensors;
   /** A run fed host arrays or device tensors, its outputs written into the given device tensors. */
   runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>): void;
 }
@@ -66,30 +63,22 @@ export async function createNativeSession(
         ? () => shrinkSharedArena('cuda', deviceId)
         : undefined;
     const weights = deviceWeights(api, ptr, hostWeights, opts, shrink);
-    const tensors = deviceTensors(api, opts);
-    return nativeSession(s, weights, tensors, new Set(hostWeights.map((w) => w.name)));
+    return nativeSession(s, weights, new Set(hostWeights.map((w) => w.name)));
   } catch (e) {
     s.release();
     throw e;
   }
 }
 
-function nativeSession(
-  s: Handles,
-  weights: FedWeights,
-  tensors: DeviceTensors,
-  weightNames: ReadonlySet<string>,
-): NativeSession {
+function nativeSession(s: Handles, weights: FedWeights, weightNames: ReadonlySet<string>): NativeSession {
   return {
     inputNames: s.inputNames.filter((n) => !weightNames.has(n)),
     outputNames: s.outputNames,
     inputTypes: Object.fromEntries(Object.entries(s.inputTypes).filter(([n]) => !weightNames.has(n))),
     weights,
-    tensors,
     run: async (feeds) => s.run(feeds, weights),
     runInto: (feeds, outputs) => s.runInto(feeds, outputs, weights),
     release: async () => {
-      tensors.release();
       weights.close();
       s.release();
     },

@@ -33,6 +33,19 @@ export function tensorOver(
   type: number,
 ): unknown {
   void data.buffer;
+  return tensorAt(api, info, data, data.byteLength, dims, type);
+}
+
+/** An OrtValue over `bytes` of memory at `data` (a host array, or a device pointer with `info` naming the device),
+ *  owned by the caller. */
+export function tensorAt(
+  api: OrtCApi,
+  info: unknown,
+  data: unknown,
+  bytes: number,
+  dims: readonly number[],
+  type: number,
+): unknown {
   const shape = BigInt64Array.from(dims, BigInt);
   const out: unknown[] = [null];
   api.check(
@@ -41,7 +54,7 @@ export function tensorOver(
       'void* F(void* info, void* data, size_t n, const int64_t* shape, size_t dims, int type, _Out_ void** out)',
       info,
       data,
-      data.byteLength,
+      bytes,
       shape,
       shape.length,
       type,
