@@ -30,7 +30,7 @@ import { deviceLoop } from './device-loop.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
 import { encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
-import { batchSlice, decodedToImages, unscaleLatents } from './image-convert.ts';
+import { batchSlice, decodedToImages, decodedToImagesInPlace, unscaleLatents } from './image-convert.ts';
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
@@ -292,7 +292,8 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
               )
           : undefined,
       );
-      return { images: decodedToImages(decoded) };
+      // the decoder's output buffer is this call's alone
+      return { images: decodedToImagesInPlace(decoded) };
     },
 
     tinyVaeDecode: (taesd, latent, signal) => {
