@@ -1,5 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SafetensorsSource } from '../models/weight-source.ts';
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
 import { buildUnet } from '../onnx/builders/unet.ts';
@@ -9,10 +11,13 @@ import { createNativeSession } from '../onnx/native-session.ts';
 import { streamWeights } from '../onnx/stream-weights.ts';
 import { createScheduler } from '../sdxl/schedulers/create-scheduler.ts';
 import { parseSchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
+import { fixtureDir } from '../sdxl/testing/references.ts';
 import { TorchGenerator } from '../sdxl/torch-rng.ts';
 import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
 import { hostLoop } from './denoise-loop.ts';
 import { deviceLoop } from './device-loop.ts';
+import { runPipeline } from './testing/run-pipeline.ts';
+import { testBackends } from './testing/test-backends.ts';
 
 // The loop whose state stays with the UNet's session (CUDA's path, here on the CPU through the same C-API sessions)
 // against the loop on host arrays, with the sdxl-tiny UNet: the same bits at every step.
@@ -81,5 +86,31 @@ describe('deviceLoop', () => {
         await unet.release();
         await step.release();
       }
+    });
+});
+
+// The backend's own wiring (C-API UNet session, step sessions, the loop's tensors), which on CUDA runs by default:
+// the same pipeline with the loop on the host and, through deviceLoop 'always', on the CPU's C-API sessions.
+describe('the backend with the loop on the device', () => {
+  const backends = testBackends(mkdtempSync(path.join(tmpdir(), 'sdflow-device-loop-')), path.dirname(fixtureDir));
+  afterAll(() => backends.disposeAll());
+  const model = path.basename(fixtureDir);
+
+  for (const scheduler of ['euler_ancestral', 'dpmpp_2m_karras'] as const)
+    it(`${scheduler}: the same latents and images as the host loop`, async () => {
+      const req = { model, width: 32, height: 32, steps: 4, cfg: 5, scheduler, seed: 3, batchSize: 2, save: false };
+      const host = backends.create({ deviceLoop: 'off' });
+      const device = backends.create({ deviceLoop: 'always' });
+      const onHost = await runPipeline(host, req);
+      const onDevice = await runPipeline(device, req);
+      // the UNet's session is the C-API one (its weights count as loaded once) only with the loop on the device
+      expect(device.storeStats().timing.unet?.loads).toBe(1);
+      expect(host.storeStats().timing.unet?.loads).toBe(0);
+      expect(onDevice.steps).toEqual([1, 2, 3, 4]);
+      expect(onDevice.latent.samples.dims).toEqual(onHost.latent.samples.dims);
+      expect(onDevice.latent.samples.dims[0]).toBe(2);
+      expect([...onDevice.latent.samples.data]).toEqual([...onHost.latent.samples.data]);
+      expect([...onDevice.image.data]).toEqual([...onHost.image.data]);
+      expect(onDevice.latent.samples.data.some((v, i) => v !== onDevice.noise.data[i])).toBe(true);
     });
 });

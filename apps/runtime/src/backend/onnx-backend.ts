@@ -51,7 +51,13 @@ export interface OnnxBackendOptions {
   readonly device?: Device;
   /** ORT intra-op threads (ORT's default when absent) */
   readonly threads?: number;
+  /** Where the denoising loop's state lives (backend/device-loop.ts): 'cuda' (default) keeps it on the device for
+   *  CUDA runs, 'always' also on the CPU (the same C-API sessions and step graph, for tests), 'off' on the host
+   *  (as SDFLOW_DEVICE_LOOP=0, which overrides this) */
+  readonly deviceLoop?: DeviceLoopMode;
 }
+
+export type DeviceLoopMode = 'cuda' | 'always' | 'off';
 
 export interface OnnxBackend extends SdxlBackend {
   /** sessions, counters and offload; tests read store.stats() */
@@ -71,6 +77,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   const files = new OutputFiles(opts.outputDir);
   const tilePlans = new Map<string, TiledDecoderPlan | null>();
 
+  const loopMode: DeviceLoopMode = deviceLoopOn() ? (opts.deviceLoop ?? 'cuda') : 'off';
   const device = (d: Device | 'auto'): Device => (d === 'auto' ? (opts.device ?? 'cpu') : d);
   const precision = (p: Precision | 'auto', d: Device): Precision =>
     p === 'auto' ? (d === 'cpu' ? 'fp32' : 'fp16') : p;
@@ -87,7 +94,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     const swapped = swapsWeights(h);
     // the resident UNet on CUDA: a session through the C API, which takes device tensors (the denoising loop's
     // state stays on the device)
-    const native = c.name === 'unet' && residentNative(h);
+    const native = c.name === 'unet' && residentNative(h, loopMode);
     const kind = streamed ? '|streamed' : swapped ? '|swapped' : native ? '|native' : '';
     return store.use(
       {
@@ -114,7 +121,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   /** The loop on the UNet's device where its session takes device tensors (device-loop.ts), else on the host. */
   async function startLoop(model: ModelSource, h: UnetHandle, start: LoopStart): Promise<DenoiseLoop> {
     const use = <T>(fn: (s: Session) => Promise<T>) => useSession(model.info.id, h, model.unet, fn);
-    if (!nativeSessions(h) || !deviceLoopOn()) {
+    if (!nativeSessions(h, loopMode) || loopMode === 'off') {
       return hostLoop(start, async (inputs) =>
         need(await use((s) => s.run(inputs as unknown as Record<string, Tensor>)), 'out_sample', 'unet'),
       );
@@ -350,21 +357,22 @@ function swapsWeights(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolea
 }
 
 /** Whether the handle's sessions are made through the C API (native-session.ts) and take device tensors. */
-/** Everything resident on CUDA: the UNet's session through the C API, unless SDFLOW_DEVICE_LOOP=0. */
-function residentNative(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
-  return h.offload.mode === 'none' && h.device === 'cuda' && deviceLoopOn();
+/** Everything resident: the UNet's session through the C API on CUDA (on the CPU too under 'always'). */
+function residentNative(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>, mode: DeviceLoopMode): boolean {
+  if (h.offload.mode !== 'none' || mode === 'off') return false;
+  return h.device === 'cuda' || (mode === 'always' && h.device === 'cpu');
 }
 
 /** Whether the handle's UNet session is made through the C API (native-session.ts) and takes device tensors. */
-function nativeSessions(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
-  return swapsWeights(h) || residentNative(h);
+function nativeSessions(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>, mode: DeviceLoopMode): boolean {
+  return swapsWeights(h) || residentNative(h, mode);
 }
 
 function isNative(s: Session): s is NativeSession {
   return 'runInto' in s;
 }
 
-/** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host (for comparisons). */
+/** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host everywhere (for comparisons). */
 function deviceLoopOn(): boolean {
   return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
 }

@@ -85,8 +85,6 @@ describe('createNativeSession', () => {
     } finally {
       await s.release();
     }
-    // (the data files are read in place on the CPU: `built` stays referenced until here)
-    expect(built.externalData[0]!.data.byteLength).toBeGreaterThan(0);
   });
 
   it("shrinks the shared arena through ONNX Runtime's run option, and names the device where it can't", () => {

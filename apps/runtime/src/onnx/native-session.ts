@@ -63,14 +63,22 @@ export async function createNativeSession(
         ? () => shrinkSharedArena('cuda', deviceId)
         : undefined;
     const weights = deviceWeights(api, ptr, hostWeights, opts, shrink);
-    return nativeSession(s, weights, new Set(hostWeights.map((w) => w.name)));
+    // the CPU provider reads in-memory data files in place: they live as long as the session
+    const keep = opts.device === 'cpu' && 'model' in built ? built.externalData : [];
+    return nativeSession(s, weights, new Set(hostWeights.map((w) => w.name)), keep);
   } catch (e) {
     s.release();
     throw e;
   }
 }
 
-function nativeSession(s: Handles, weights: FedWeights, weightNames: ReadonlySet<string>): NativeSession {
+function nativeSession(
+  s: Handles,
+  weights: FedWeights,
+  weightNames: ReadonlySet<string>,
+  keep: readonly ExternalDataFile[],
+): NativeSession {
+  let held: readonly ExternalDataFile[] | undefined = keep;
   return {
     inputNames: s.inputNames.filter((n) => !weightNames.has(n)),
     outputNames: s.outputNames,
@@ -81,6 +89,8 @@ function nativeSession(s: Handles, weights: FedWeights, weightNames: ReadonlySet
     release: async () => {
       weights.close();
       s.release();
+      held = undefined;
+      void held;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Images, Latent, VaeHandle } from '@sdflow/nodes/values.ts';
-import { createOnnxBackend, type OnnxBackend } from '../onnx-backend.ts';
+import { createOnnxBackend, type OnnxBackend, type OnnxBackendOptions } from '../onnx-backend.ts';
 
 // Test scaffolding shared by the backend's tests: backends over one work folder, and a plain VAE decode.
 
@@ -9,12 +9,13 @@ import { createOnnxBackend, type OnnxBackend } from '../onnx-backend.ts';
 export function testBackends(work: string, modelsDir: string) {
   const created: OnnxBackend[] = [];
   return {
-    create(): OnnxBackend {
+    create(options: Partial<OnnxBackendOptions> = {}): OnnxBackend {
       const b = createOnnxBackend({
         modelsDir,
         outputDir: path.join(work, 'out'),
         cacheDir: path.join(work, 'cache'),
         threads: 1,
+        ...options,
       });
       created.push(b);
       return b;
