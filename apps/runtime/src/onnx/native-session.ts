@@ -1,6 +1,7 @@
-// Sessions made through ONNX Runtime's C API (ort-capi.ts) whose weights are graph inputs held on the device between
-// runs: model offload keeps the session (its graph optimized, cuDNN's algorithms found) and moves only the weights,
-// as diffusers moves a module. onnxruntime-node can neither feed a device-resident tensor nor take CUDA options.
+// Sessions made through ONNX Runtime's C API (ort-capi.ts), for what onnxruntime-node can't do: feed tensors that are
+// already on the device and write outputs into them (the denoising loop on the device, backend/device-loop.ts), take
+// CUDA options, and take weights as graph inputs held on the device between runs (model offload keeps the session,
+// its graph optimized and cuDNN's algorithms found, and moves only the weights, as diffusers moves a module).
 import koffi from 'koffi';
 import type { BuiltModel, ExternalDataFile } from './built-model.ts';
 import { type DeviceWeights, deviceWeights, type FedWeights } from './device-weights.ts';
@@ -78,7 +79,6 @@ function nativeSession(
   weightNames: ReadonlySet<string>,
   keep: readonly ExternalDataFile[],
 ): NativeSession {
-  let held: readonly ExternalDataFile[] | undefined = keep;
   return {
     inputNames: s.inputNames.filter((n) => !weightNames.has(n)),
     outputNames: s.outputNames,
@@ -89,8 +89,7 @@ function nativeSession(
     release: async () => {
       weights.close();
       s.release();
-      held = undefined;
-      void held;
+      void keep; // referenced here, so held as long as the session is
     },
   };
 }
