@@ -92,8 +92,8 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     // sequential offload: the weights stay in host memory and stream to the device on every run
     const streamed = h.offload.mode === 'sequential';
     const swapped = swapsWeights(h);
-    // the resident UNet on CUDA: a session through the C API, which takes device tensors (the denoising loop's
-    // state stays on the device)
+    // the resident UNet on CUDA (on the CPU too under deviceLoop 'always'): a session through the C API, which
+    // takes device tensors (the denoising loop's state stays on the device)
     const native = c.name === 'unet' && residentNative(h, loopMode);
     const kind = streamed ? '|streamed' : swapped ? '|swapped' : native ? '|native' : '';
     return store.use(
