@@ -22,19 +22,13 @@ export interface FedWeights extends DeviceWeights {
   close(): void;
 }
 
-export interface WeightsTarget {
-  device: 'cpu' | 'cuda';
-  deviceId?: number;
-  label: string;
-}
-
 /** On the CPU the host arrays themselves are fed; on CUDA, copies allocated from the session's allocator (its
  *  arena: freed weights serve the next component's activations). */
 export function deviceWeights(
   api: OrtCApi,
   session: unknown,
   host: readonly HostWeight[],
-  opts: WeightsTarget,
+  opts: DeviceTarget,
   /** after freeing the weights: gives the allocator's free memory back to the device */
   shrink?: () => void,
 ): FedWeights {
