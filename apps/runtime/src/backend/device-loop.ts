@@ -21,41 +21,35 @@ export interface DeviceLoopParts {
 }
 
 export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoop {
-  const { cond } = start;
+  const { tensors } = parts;
   const dims = start.x.dims;
-  const rows = [cond.cfg ? 2 * dims[0]! : dims[0]!, ...dims.slice(1)];
-  let state: LoopState | undefined;
+  const rows = [start.cond.cfg ? 2 * dims[0]! : dims[0]!, ...dims.slice(1)];
+  const t = loopState(tensors, start, rows);
   let steps = 0;
-  const current = (s: LoopState) => s.samples[steps % 2]!;
-  const lastPred = (s: LoopState) => s.preds[(steps + 1) % 2]!;
-  const ready = () => {
-    if (!state) throw new Error('unet: the denoising loop has not run a step');
-    return state;
-  };
+  const current = () => t.samples[steps % 2]!;
+  const lastPred = () => t.preds[(steps + 1) % 2]!;
   return {
     async step(s) {
-      await parts.withUnet((unet) => {
-        state ??= loopState(parts.tensors, start, rows);
+      await parts.withUnet((unet) =>
         unet.runInto(
           {
-            sample: state.input,
+            sample: t.input,
             timestep: { dims: [1], data: new Float32Array([s.timestep]) },
-            encoder_hidden_states: state.ehs,
-            text_embeds: state.textEmbeds,
-            time_ids: state.timeIds,
+            encoder_hidden_states: t.ehs,
+            text_embeds: t.textEmbeds,
+            time_ids: t.timeIds,
           },
-          { out_sample: state.output },
-        );
-      });
-      const t = ready();
-      if (s.noise) t.tensors.write(t.noise, s.noise);
+          { out_sample: t.output },
+        ),
+      );
+      if (s.noise) tensors.write(t.noise, s.noise);
       const [prev, pred, next] = STEP_OUTPUTS;
       const vector = stepVector(s.coefficients, s.guidance, s.nextDivisor);
       parts.step.runInto(
         {
           model_output: t.output,
-          sample: current(t),
-          last_pred: lastPred(t),
+          sample: current(),
+          last_pred: lastPred(),
           noise: t.noise,
           coefficients: { dims: [vector.length], data: vector },
         },
@@ -63,17 +57,13 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
       );
       steps++;
     },
-    pred: async () => ready().tensors.read(lastPred(ready())),
-    sample: async () => (state ? state.tensors.read(current(state)) : start.x.data),
-    close: async () => {
-      parts.tensors.release();
-      state = undefined;
-    },
+    pred: async () => tensors.read(lastPred()),
+    sample: async () => tensors.read(current()),
+    close: async () => tensors.release(),
   };
 }
 
 interface LoopState {
-  readonly tensors: DeviceTensors;
   readonly input: DeviceTensor;
   readonly output: DeviceTensor;
   readonly samples: readonly DeviceTensor[];
@@ -96,7 +86,6 @@ function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly numb
     modelInput(x.data, start.divisor, input);
     const zeros = new Float32Array(x.data.length);
     return {
-      tensors,
       input: tensor(rows, input),
       output: tensor(rows),
       // pairs that alternate, so a step never writes what it reads; the first "last x0" and the noise start at 0
