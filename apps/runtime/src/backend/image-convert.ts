@@ -18,11 +18,7 @@ export function decodedToImages(decoded: Tensor | readonly Tensor[]): Tensor {
     for (let i = 0; i < b; i++, n++) {
       for (let ch = 0; ch < 3; ch++) {
         const src = part.data.subarray((i * 3 + ch) * plane, (i * 3 + ch + 1) * plane);
-        // x * 0.5 is exact and the sum is rounded to float32 by the store, as torch's float32 (x / 2 + 0.5)
-        for (let p = 0, o = n * plane * 3 + ch; p < plane; p++, o += 3) {
-          const v = (src[p] as number) * 0.5 + 0.5;
-          out[o] = v < 0 ? 0 : Math.min(v, 1);
-        }
+        for (let p = 0, o = n * plane * 3 + ch; p < plane; p++, o += 3) out[o] = unit(src[p] as number);
       }
     }
   }

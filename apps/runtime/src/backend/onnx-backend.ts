@@ -350,13 +350,11 @@ function firstImage(t: Tensor): Tensor {
   return { dims: [1, ...t.dims.slice(1)], data: t.data.subarray(0, per) };
 }
 
-/** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */
 /** Model offload on CUDA: sessions stay, their weights move (as inputs) between host and device. */
 function swapsWeights(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
   return h.offload.mode === 'model' && h.device === 'cuda' && modelOffloadSwaps();
 }
 
-/** Whether the handle's sessions are made through the C API (native-session.ts) and take device tensors. */
 /** Everything resident: the UNet's session through the C API on CUDA (on the CPU too under 'always'). */
 function residentNative(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>, mode: DeviceLoopMode): boolean {
   if (h.offload.mode !== 'none' || mode === 'off') return false;
@@ -377,6 +375,7 @@ function deviceLoopOn(): boolean {
   return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
 }
 
+/** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */
 function modelOffloadSwaps(): boolean {
   return envSwitch('SDFLOW_MODEL_OFFLOAD', ['swap', 'recreate']) !== 'recreate';
 }

@@ -1,8 +1,8 @@
 // Float32 tensors native sessions read and write in place on their device: a denoising loop's state between steps.
 import { type CudaRuntime, cudaRuntime, DEVICE_TO_HOST, HOST_TO_DEVICE } from './cuda-runtime.ts';
 import type { DeviceTensor } from './native-handles.ts';
-import { type OrtCApi, requireOrtCApi } from './ort-capi.ts';
-import { ARENA_ALLOCATOR, cpuInfo, ELEMENT, MEM_TYPE_DEFAULT, tensorAt, tensorOver } from './ort-values.ts';
+import { requireOrtCApi } from './ort-capi.ts';
+import { cpuInfo, ELEMENT, memoryInfo, tensorAt, tensorOver } from './ort-values.ts';
 
 export interface DeviceTensors {
   /** An uninitialized float32 tensor. */
@@ -100,21 +100,4 @@ export function deviceTensors(target: DeviceTarget): DeviceTensors {
       cudaInfo = undefined;
     },
   };
-}
-
-export function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {
-  const info: unknown[] = [null];
-  api.check(
-    api.call(
-      'CreateMemoryInfo',
-      'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
-      name,
-      ARENA_ALLOCATOR,
-      deviceId,
-      MEM_TYPE_DEFAULT,
-      info,
-    ),
-    what,
-  );
-  return info[0];
 }

@@ -23,6 +23,24 @@ export function cpuInfo(api: OrtCApi): unknown {
   return cpuMemoryInfo;
 }
 
+/** Memory info for an arena allocator's default memory on a device ("Cuda", "Cpu"), for the caller to release. */
+export function memoryInfo(api: OrtCApi, name: 'Cuda' | 'Cpu', deviceId: number, what: string): unknown {
+  const info: unknown[] = [null];
+  api.check(
+    api.call(
+      'CreateMemoryInfo',
+      'void* F(const char* name, int type, int id, int memType, _Out_ void** out)',
+      name,
+      ARENA_ALLOCATOR,
+      deviceId,
+      MEM_TYPE_DEFAULT,
+      info,
+    ),
+    what,
+  );
+  return info[0];
+}
+
 /** An OrtValue over `data` without a copy: ORT reads it in later calls, so it must be off V8's moving heap, which
  *  touching `.buffer` guarantees (small typed arrays may live on it until then). */
 export function tensorOver(
