@@ -4,6 +4,7 @@ import type { DeviceTensor } from '../onnx/native-handles.ts';
 import type { NativeSession } from '../onnx/native-session.ts';
 import { modelInput, stepVector } from '../sdxl/schedulers/step-coefficients.ts';
 import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
+import { type UnetGraphLoop, unetIo } from './unet-graphs.ts';
 
 // The denoising loop with its state on the UNet's device: the UNet writes its output into a tensor there, the
 // scheduler step graph (onnx/builders/scheduler-step.ts) reads it and writes the next sample and the next UNet
@@ -18,63 +19,79 @@ export interface DeviceLoopParts {
   /** where the loop's tensors come from: buffers of its own on that device, freed at close (not the UNet
    *  session's: under a memory budget that session may be evicted and made again between steps) */
   readonly tensors: DeviceTensors;
+  /** CUDA graphs (unet-graphs.ts): the UNet's inputs and output then stay where a graph captured them, and each
+   *  run names its graph */
+  readonly graphs?: UnetGraphLoop;
+}
+
+/** The UNet's inputs and output on its device, by the names of its graph. */
+export interface UnetIo {
+  readonly sample: DeviceTensor;
+  readonly out_sample: DeviceTensor;
+  readonly timestep: DeviceTensor;
+  readonly encoder_hidden_states: DeviceTensor;
+  readonly text_embeds: DeviceTensor;
+  readonly time_ids: DeviceTensor;
+}
+
+/** The UNet's input rows for a loop: the latents' batch, twice under classifier-free guidance. */
+export function unetRows(start: LoopStart): number[] {
+  const dims = start.x.dims;
+  return [start.cond.cfg ? 2 * dims[0]! : dims[0]!, ...dims.slice(1)];
 }
 
 export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoop {
-  const { tensors } = parts;
-  const dims = start.x.dims;
-  const rows = [start.cond.cfg ? 2 * dims[0]! : dims[0]!, ...dims.slice(1)];
-  const t = loopState(tensors, start, rows);
+  const { tensors, graphs } = parts;
+  const t = loopState(tensors, start, unetRows(start), graphs);
+  const io = t.io;
   let steps = 0;
   const current = () => t.samples[steps % 2]!;
   const lastPred = () => t.preds[(steps + 1) % 2]!;
   return {
     async step(s) {
-      await parts.withUnet((unet) =>
-        unet.runInto(
-          {
-            sample: t.input,
-            timestep: { dims: [1], data: new Float32Array([s.timestep]) },
-            encoder_hidden_states: t.ehs,
-            text_embeds: t.textEmbeds,
-            time_ids: t.timeIds,
-          },
-          { out_sample: t.output },
-        ),
-      );
+      // the timestep as a device tensor too: a captured graph copies nothing from the host
+      t.write(io.timestep, new Float32Array([s.timestep]));
+      const { out_sample, ...feeds } = io;
+      await parts.withUnet((unet) => unet.runInto(feeds, { out_sample }, graphs?.graphId()));
       if (s.noise) tensors.write(t.noise, s.noise);
       const [prev, pred, next] = STEP_OUTPUTS;
       const vector = stepVector(s.coefficients, s.guidance, s.nextDivisor);
       parts.step.runInto(
         {
-          model_output: t.output,
+          model_output: io.out_sample,
           sample: current(),
           last_pred: lastPred(),
           noise: t.noise,
           coefficients: { dims: [vector.length], data: vector },
         },
-        { [prev]: t.samples[(steps + 1) % 2]!, [pred]: t.preds[steps % 2]!, [next]: t.input },
+        { [prev]: t.samples[(steps + 1) % 2]!, [pred]: t.preds[steps % 2]!, [next]: io.sample },
       );
       steps++;
     },
     pred: async () => tensors.read(lastPred()),
     sample: async () => tensors.read(current()),
-    close: async () => tensors.release(),
+    close: async () => {
+      graphs?.done();
+      tensors.release();
+    },
   };
 }
 
 interface LoopState {
-  readonly input: DeviceTensor;
-  readonly output: DeviceTensor;
+  readonly io: UnetIo;
   readonly samples: readonly DeviceTensor[];
   readonly preds: readonly DeviceTensor[];
   readonly noise: DeviceTensor;
-  readonly ehs: DeviceTensor;
-  readonly textEmbeds: DeviceTensor;
-  readonly timeIds: DeviceTensor;
+  /** writes into io, whoever holds it */
+  write(t: DeviceTensor, data: Float32Array): void;
 }
 
-function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly number[]): LoopState {
+function loopState(
+  tensors: DeviceTensors,
+  start: LoopStart,
+  rows: readonly number[],
+  graphs: UnetGraphLoop | undefined,
+): LoopState {
   const { cond, x } = start;
   const tensor = (d: readonly number[], data?: Float32Array) => {
     const t = tensors.alloc(d);
@@ -82,21 +99,27 @@ function loopState(tensors: DeviceTensors, start: LoopStart, rows: readonly numb
     return t;
   };
   try {
+    const io = graphs?.io ?? unetIo(tensors, rows, cond);
+    const write = graphs ? graphs.write : tensors.write;
+    if (!graphs) {
+      write(io.encoder_hidden_states, cond.encoderHiddenStates.data);
+      write(io.text_embeds, cond.textEmbeds.data);
+      write(io.time_ids, cond.timeIds.data);
+    }
     const input = new Float32Array(rows.reduce((a, b) => a * b, 1));
     modelInput(x.data, start.divisor, input);
+    write(io.sample, input);
     const zeros = new Float32Array(x.data.length);
     return {
-      input: tensor(rows, input),
-      output: tensor(rows),
+      io,
       // pairs that alternate, so a step never writes what it reads; the first "last x0" and the noise start at 0
       samples: [tensor(x.dims, x.data), tensor(x.dims)],
       preds: [tensor(x.dims), tensor(x.dims, zeros)],
       noise: tensor(x.dims, zeros),
-      ehs: tensor(cond.encoderHiddenStates.dims, cond.encoderHiddenStates.data),
-      textEmbeds: tensor(cond.textEmbeds.dims, cond.textEmbeds.data),
-      timeIds: tensor(cond.timeIds.dims, cond.timeIds.data),
+      write,
     };
   } catch (e) {
+    graphs?.done();
     tensors.release();
     throw e;
   }

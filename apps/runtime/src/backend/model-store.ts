@@ -4,6 +4,7 @@ import type { DeviceWeights } from '../onnx/device-weights.ts';
 import { type HostPin, pinHostMemory } from '../onnx/host-pinning.ts';
 import { createNativeSession } from '../onnx/native-session.ts';
 import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
+import { bumpArenaEpoch } from '../onnx/shared-arena.ts';
 import type { ComponentTiming } from './component-timing.ts';
 import type { PinningReport } from './pinning-report.ts';
 
@@ -29,6 +30,8 @@ export interface SessionSpec {
   /** The session is made through the C API (native-session.ts) and its runs take device tensors; swapWeights
    *  sessions always are. */
   readonly native?: boolean;
+  /** A native CUDA session whose runs can be captured as CUDA graphs (backend/unet-graphs.ts). */
+  readonly cudaGraphs?: boolean;
   build(): BuiltModel | OnnxPath;
 }
 
@@ -161,7 +164,7 @@ export class ModelStore {
     const cudaOptions = spec.swapWeights ? { cudnn_conv_use_max_workspace: '0' } : undefined;
     const session: Promise<Session> =
       (spec.swapWeights && 'model' in built) || spec.native
-        ? createNativeSession(built, { ...opts, device: nativeDevice(spec), cudaOptions })
+        ? createNativeSession(built, { ...opts, device: nativeDevice(spec), cudaOptions, cudaGraphs: spec.cudaGraphs })
         : createSession(built, { ...opts, device: spec.device });
     const entry: Entry = { spec, session, bytes, hostWeightBytes, users: 0, lastUse: ++this.clock };
     this.live.set(spec.key, entry);
@@ -172,6 +175,8 @@ export class ModelStore {
       this.live.delete(spec.key);
       throw e;
     }
+    // its weights and kernels' buffers may sit in regions a captured CUDA graph reuses
+    if (sharedArena && spec.device === 'cuda') bumpArenaEpoch('cuda');
     const t = this.timingOf(spec.component);
     t.creates++;
     t.createMs += performance.now() - start;

@@ -26,7 +26,7 @@ import { throwIfAborted } from './abort.ts';
 import type { ComponentRunner } from './component-runner.ts';
 import { denoise } from './denoise.ts';
 import { type DenoiseLoop, hostLoop, type LoopStart } from './denoise-loop.ts';
-import { deviceLoop } from './device-loop.ts';
+import { deviceLoop, unetRows } from './device-loop.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
 import { encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
@@ -36,6 +36,7 @@ import type { ComponentSource, ModelSource, TaesdSource } from './model-source.t
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
 import { OutputFiles } from './output-files.ts';
 import { planTiledDecoder, type TiledDecoderPlan } from './tiled-vae-graphs.ts';
+import { type UnetGraphs, unetGraphs } from './unet-graphs.ts';
 import { decodeLatents } from './vae-decode.ts';
 
 // SdxlBackend on ONNX Runtime: lazy sessions in a ModelStore, prompts cached on disk, files in the output folder.
@@ -95,6 +96,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     // the resident UNet on CUDA (on the CPU too under deviceLoop 'always'): a session through the C API, which
     // takes device tensors (the denoising loop's state stays on the device)
     const native = c.name === 'unet' && residentNative(h, loopMode);
+    const cudaGraphs = native && h.device === 'cuda' && cudaGraphsOn();
     const kind = streamed ? '|streamed' : swapped ? '|swapped' : native ? '|native' : '';
     return store.use(
       {
@@ -103,6 +105,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         device: h.device,
         swapWeights: swapped,
         native,
+        cudaGraphs,
         build: () => {
           const built = c.build({ precision: h.precision, target: h.device, attention: graphAttention(h) });
           if (swapped) return streamWeights(built, h.device, { copies: false });
@@ -126,16 +129,28 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         need(await use((s) => s.run(inputs as unknown as Record<string, Tensor>)), 'out_sample', 'unet'),
       );
     }
-    return deviceLoop(start, {
-      step: await stepSession(h.device, start.cond.cfg),
-      tensors: deviceTensors({ device: h.device === 'cuda' ? 'cuda' : 'cpu', label: 'unet' }),
-      withUnet: (fn) =>
-        use(async (s) => {
-          if (!isNative(s)) throw new Error('unet: its session does not take device tensors');
-          fn(s);
-        }),
-    });
+    const graphed = h.device === 'cuda' && residentNative(h, loopMode) && cudaGraphsOn();
+    if (graphed) graphs ??= unetGraphs(deviceTensors({ device: 'cuda', label: 'unet' }));
+    const key = `${model.info.id}|${h.precision}${attentionKey(h)}`;
+    const graphLoop = graphed ? graphs?.loop(key, unetRows(start), start.cond) : undefined;
+    try {
+      return deviceLoop(start, {
+        step: await stepSession(h.device, start.cond.cfg),
+        tensors: deviceTensors({ device: h.device === 'cuda' ? 'cuda' : 'cpu', label: 'unet' }),
+        graphs: graphLoop,
+        withUnet: (fn) =>
+          use(async (s) => {
+            if (!isNative(s)) throw new Error('unet: its session does not take device tensors');
+            fn(s);
+          }),
+      });
+    } catch (e) {
+      graphLoop?.done();
+      throw e;
+    }
   }
+  /** the resident CUDA UNet's graph tensors, made with the first such loop */
+  let graphs: UnetGraphs | undefined;
 
   const stepSessions = new Map<string, Promise<NativeSession>>();
   function stepSession(d: 'cpu' | 'cuda' | 'webgpu', guided: boolean): Promise<NativeSession> {
@@ -321,6 +336,8 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       for (const s of stepSessions.values()) await (await s).release();
       stepSessions.clear();
       await store.releaseAll();
+      graphs?.release();
+      graphs = undefined;
     },
   };
 }
@@ -373,6 +390,13 @@ function isNative(s: Session): s is NativeSession {
 /** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host everywhere (for comparisons). */
 function deviceLoopOn(): boolean {
   return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
+}
+
+/** SDFLOW_CUDA_GRAPHS=1 replays the resident CUDA UNet as CUDA graphs (unet-graphs.ts). Off by default: 1.2% a step
+ *  for a 0.45 s capture per shape (BENCHMARKS.md, sitting AG), and a replay's safety rests on ONNX Runtime keeping no
+ *  new lasting buffer in the shared arena between a capture and its replays, which it does not promise. */
+function cudaGraphsOn(): boolean {
+  return envSwitch('SDFLOW_CUDA_GRAPHS', ['0', '1']) === '1';
 }
 
 /** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */

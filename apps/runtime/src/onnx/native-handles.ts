@@ -78,12 +78,17 @@ export class Handles {
   }
 
   /** Outputs written into the caller's tensors (on the device where they live); nothing comes back. */
-  runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>, weights?: FedWeights): void {
+  runInto(
+    feeds: Record<string, BoundInput>,
+    outputs: Record<string, DeviceTensor>,
+    weights?: FedWeights,
+    runOptions: unknown = null,
+  ): void {
     const names = Object.keys(outputs);
     this.invoke(
       feeds,
       weights,
-      null,
+      runOptions,
       names,
       () => undefined,
       names.map((n) => outputs[n]!.value),

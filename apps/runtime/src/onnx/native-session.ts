@@ -10,7 +10,7 @@ import { type BoundInput, type DeviceTensor, Handles } from './native-handles.ts
 import { type OrtCApi, requireOrtCApi } from './ort-capi.ts';
 import { cpuInfo, dataPointer, ELEMENT, tensorOver } from './ort-values.ts';
 import { cudaSharedArena, type OnnxPath, probeModel, type Session } from './session.ts';
-import { sharedArenaConfig } from './shared-arena.ts';
+import { bumpArenaEpoch, sharedArenaConfig } from './shared-arena.ts';
 
 const ENABLE_ALL = 99;
 const SHRINK_KEY = 'memory.enable_memory_arena_shrinkage';
@@ -26,12 +26,21 @@ export interface NativeSessionOptions {
   sharedArena?: boolean;
   /** CUDA provider options over ONNX Runtime's defaults (SDFLOW_CUDA_OPTIONS goes over these) */
   cudaOptions?: Readonly<Record<string, string>>;
+  /** CUDA: runs given a graph id are captured once as a CUDA graph and replayed (ONNX Runtime's enable_cuda_graph);
+   *  where ONNX Runtime refuses it for this model, the session is made without */
+  cudaGraphs?: boolean;
 }
 
 export interface NativeSession extends Session {
   readonly weights: DeviceWeights;
-  /** A run fed host arrays or device tensors, its outputs written into the given device tensors. */
-  runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>): void;
+  /** Whether runs given a graph id are captured and replayed as CUDA graphs. */
+  readonly graphs: boolean;
+  /**
+   * A run fed host arrays or device tensors, its outputs written into the given device tensors. With `graph` (on a
+   * session with graphs), ONNX Runtime runs the first calls of each id, captures the next, and from then on only
+   * replays it: the caller keeps every feed and output at the address it had then, and -1 runs without a graph.
+   */
+  runInto(feeds: Record<string, BoundInput>, outputs: Record<string, DeviceTensor>, graph?: number): void;
 }
 
 /** A session over `built` (or an ONNX file) whose `hostWeights` (if any) are fed from device copies. */
@@ -45,10 +54,20 @@ export async function createNativeSession(
   // onnxruntime-node's first session, which sets up the logging ONNX Runtime's CUDA sessions need
   const arena = opts.device === 'cuda' && (await cudaSharedArena(deviceId));
   const shared = arena && opts.sharedArena === true;
-  const ptr =
+  const make = (o: NativeSessionOptions) =>
     'model' in built
-      ? nativeSessionPointer(api, built.model, opts, shared, built.externalData)
-      : nativeSessionPointer(api, built.modelPath, opts, shared);
+      ? nativeSessionPointer(api, built.model, o, shared, built.externalData)
+      : nativeSessionPointer(api, built.modelPath, o, shared);
+  let graphs = opts.device === 'cuda' && opts.cudaGraphs === true;
+  let ptr: unknown;
+  try {
+    ptr = make({ ...opts, cudaGraphs: graphs });
+  } catch (e) {
+    // ONNX Runtime takes graphs only where every compute node is on CUDA and no copy sits between nodes
+    if (!graphs || !/CUDA Graph/.test((e as Error).message)) throw e;
+    graphs = false;
+    ptr = make({ ...opts, cudaGraphs: false });
+  }
   const hostWeights = 'model' in built ? (built.hostWeights ?? []) : [];
   let s: Handles;
   try {
@@ -66,7 +85,7 @@ export async function createNativeSession(
     const weights = deviceWeights(api, ptr, hostWeights, opts, shrink);
     // the CPU provider reads in-memory data files in place: they live as long as the session
     const keep = opts.device === 'cpu' && 'model' in built ? built.externalData : [];
-    return nativeSession(s, weights, new Set(hostWeights.map((w) => w.name)), keep);
+    return nativeSession(api, s, weights, new Set(hostWeights.map((w) => w.name)), keep, graphs);
   } catch (e) {
     s.release();
     throw e;
@@ -74,24 +93,56 @@ export async function createNativeSession(
 }
 
 function nativeSession(
+  api: OrtCApi,
   s: Handles,
   weights: FedWeights,
   weightNames: ReadonlySet<string>,
   keep: readonly ExternalDataFile[],
+  graphs: boolean,
 ): NativeSession {
+  // run options per graph id, made once: ONNX Runtime reads the id from them on every run
+  const graphOptions = new Map<number, unknown>();
+  // without an id a run would be captured as graph 0: runs not given one run plain (-1)
+  const runOptions = (graph = -1) => {
+    if (!graphs) return null;
+    let ro = graphOptions.get(graph);
+    if (!ro) {
+      ro = graphRunOptions(api, graph, s.label);
+      graphOptions.set(graph, ro);
+    }
+    return ro;
+  };
   return {
     inputNames: s.inputNames.filter((n) => !weightNames.has(n)),
     outputNames: s.outputNames,
     inputTypes: Object.fromEntries(Object.entries(s.inputTypes).filter(([n]) => !weightNames.has(n))),
     weights,
-    run: async (feeds) => s.run(feeds, weights),
-    runInto: (feeds, outputs) => s.runInto(feeds, outputs, weights),
+    graphs,
+    run: async (feeds) => s.run(feeds, weights, runOptions()),
+    runInto: (feeds, outputs, graph) => s.runInto(feeds, outputs, weights, runOptions(graph)),
     release: async () => {
       weights.close();
       s.release();
+      for (const ro of graphOptions.values()) api.call('ReleaseRunOptions', 'void F(void* ro)', ro);
+      graphOptions.clear();
       void keep; // referenced here, so held as long as the session is
     },
   };
+}
+
+/** Run options naming a CUDA graph (ONNX Runtime's run config "gpu_graph_id"; -1: run without one). */
+function graphRunOptions(api: OrtCApi, graph: number, label: string): unknown {
+  const out: unknown[] = [null];
+  api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
+  const key = 'gpu_graph_id';
+  const set = api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], key, `${graph}`);
+  try {
+    api.check(set, label);
+  } catch (e) {
+    api.call('ReleaseRunOptions', 'void F(void* ro)', out[0]);
+    throw e;
+  }
+  return out[0];
 }
 
 const shrinkers = new Map<string, () => void>();
@@ -99,6 +150,8 @@ const shrinkers = new Map<string, () => void>();
 /** Gives the device's shared arena (shared-arena.ts, registered) its wholly free regions back: an empty run of a
  *  tiny session on that arena with ONNX Runtime's run option to shrink it after (there is no other call for it). */
 export function shrinkSharedArena(device: 'cpu' | 'cuda', deviceId = 0): void {
+  // regions go back to the device: a CUDA graph captured over them must not be replayed
+  bumpArenaEpoch(device, deviceId);
   const key = `${device}:${deviceId}`;
   let shrink = shrinkers.get(key);
   if (!shrink) {
@@ -160,7 +213,10 @@ function nativeSessionPointer(
       check(call('SetIntraOpNumThreads', 'void* F(void* o, int n)', so, opts.threads), what);
     for (const [k, v] of Object.entries(shared ? sharedArenaConfig : {}))
       check(call('AddSessionConfigEntry', 'void* F(void* o, const char* k, const char* v)', so, k, v), what);
-    if (opts.device === 'cuda') appendCuda(api, so, opts.deviceId ?? 0, opts.cudaOptions ?? {}, what);
+    if (opts.device === 'cuda') {
+      const graphs: Record<string, string> = opts.cudaGraphs ? { enable_cuda_graph: '1' } : {};
+      appendCuda(api, so, opts.deviceId ?? 0, { ...opts.cudaOptions, ...graphs }, opts.label, what);
+    }
     const sessionOut: unknown[] = [null];
     check(
       typeof model === 'string'
@@ -195,13 +251,14 @@ function appendCuda(
   so: unknown,
   deviceId: number,
   given: Readonly<Record<string, string>>,
+  label: string,
   what: string,
 ): void {
   const { call, check } = api;
   const out: unknown[] = [null];
   check(call('CreateCUDAProviderOptions', 'void* F(_Out_ void** out)', out), what);
   try {
-    const options = { device_id: String(deviceId), ...given, ...cudaOptionsFromEnv() };
+    const options = { device_id: String(deviceId), ...given, ...cudaOptionsFromEnv(label) };
     const keys = Object.keys(options);
     check(
       call(
@@ -220,8 +277,12 @@ function appendCuda(
   }
 }
 
-/** SDFLOW_CUDA_OPTIONS: JSON of CUDA provider options for these sessions (GPU experiments: cudnn_conv_algo_search). */
-function cudaOptionsFromEnv(): Record<string, string> {
+/** SDFLOW_CUDA_OPTIONS: JSON of CUDA provider options for these sessions (GPU experiments: cudnn_conv_algo_search);
+ *  an object under a session's label (`{"vae_decoder": {...}}`) applies to that session only. */
+function cudaOptionsFromEnv(label: string): Record<string, string> {
   const options = envJsonObject('SDFLOW_CUDA_OPTIONS', 'CUDA provider options');
-  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, String(v)]));
+  const scoped = options[label];
+  const flat = Object.entries(options).filter(([, v]) => typeof v !== 'object');
+  const mine = scoped && typeof scoped === 'object' ? Object.entries(scoped) : [];
+  return Object.fromEntries([...flat, ...mine].map(([k, v]) => [k, String(v)]));
 }

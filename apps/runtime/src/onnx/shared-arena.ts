@@ -39,6 +39,19 @@ export function hasSharedArena(device: SharedArenaDevice, deviceId = 0): boolean
   return registered.get(`${device}:${deviceId}`) === true;
 }
 
+const epochs = new Map<string, number>();
+
+/** How many times something may have taken or returned the shared arena's free regions for good (a session made on
+ *  it, a shrink): a CUDA graph captured over those regions (backend/unet-graphs.ts) is safe to replay only while
+ *  this is unchanged. */
+export function arenaEpoch(device: SharedArenaDevice, deviceId = 0): number {
+  return epochs.get(`${device}:${deviceId}`) ?? 0;
+}
+
+export function bumpArenaEpoch(device: SharedArenaDevice, deviceId = 0): void {
+  epochs.set(`${device}:${deviceId}`, arenaEpoch(device, deviceId) + 1);
+}
+
 /** The session config entry that puts a session on the registered arena. */
 export const sharedArenaConfig: Readonly<Record<string, string>> = { 'session.use_env_allocators': '1' };
 
