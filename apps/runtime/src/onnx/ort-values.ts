@@ -2,7 +2,7 @@
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import koffi from 'koffi';
 import type { OrtCApi } from './ort-capi.ts';
-import { outputTensor } from './session.ts';
+import { outputTensor } from './output-tensor.ts';
 
 export const ARENA_ALLOCATOR = 1;
 export const MEM_TYPE_DEFAULT = 0;

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type { BuiltModel } from './built-model.ts';
 import { envJsonObject, envSwitch } from './env-switch.ts';
 import { f16ToF32, f32ToF16 } from './float16.ts';
+import { outputTensor } from './output-tensor.ts';
 import { registerSharedArena, sharedArenaConfig } from './shared-arena.ts';
 
 export type Device = 'cpu' | 'cuda' | 'webgpu';
@@ -211,14 +212,4 @@ function toOrt(f: Feed, want: string | undefined): ort.Tensor {
 
 function fromOrt(t: ort.Tensor): Tensor {
   return outputTensor(t.type, [...t.dims], t.data as ArrayBufferView, `output type ${t.type}`);
-}
-
-/** An output's elements as the float32 Tensor callers get (float16 converted, ints as numbers); a float32 array is
- *  kept, not copied (the caller's own buffer for this output). */
-export function outputTensor(type: string, dims: number[], d: ArrayBufferView, what: string): Tensor {
-  if (d instanceof Float32Array) return { dims, data: d };
-  if (type === 'float16' && d instanceof Uint16Array) return { dims, data: f16ToF32(d) };
-  if (d instanceof BigInt64Array) return { dims, data: Float32Array.from(d, (x) => Number(x)) };
-  if (d instanceof Int32Array || d instanceof Uint8Array) return { dims, data: Float32Array.from(d) };
-  throw new Error(`unsupported ${what}`);
 }

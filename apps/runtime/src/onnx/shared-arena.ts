@@ -2,9 +2,8 @@
 // "session.use_env_allocators"), registered through ORT's C API by FFI: onnxruntime-node has no call for it. Each
 // session otherwise keeps its own arena, so activations one component freed stay reserved while the next runs.
 import { ortCApi } from './ort-capi.ts';
+import { memoryInfo } from './ort-values.ts';
 
-const ARENA_ALLOCATOR = 1;
-const MEM_TYPE_DEFAULT = 0;
 /** kNextPowerOfTwo (ONNX Runtime's default: regions double) or kSameAsRequested (a region per request) */
 export type ArenaExtendStrategy = 'pow2' | 'same';
 const EXTEND = { pow2: 0, same: 1 } as const;
@@ -64,20 +63,7 @@ function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExte
   let arenaCfg: unknown = null;
   try {
     const env = api.env();
-    const memOut: unknown[] = [null];
-    check(
-      call(
-        'CreateMemoryInfo',
-        'void* CreateMemoryInfo(const char* name, int type, int id, int memType, _Out_ void** out)',
-        memName,
-        ARENA_ALLOCATOR,
-        deviceId,
-        MEM_TYPE_DEFAULT,
-        memOut,
-      ),
-      'CreateMemoryInfo',
-    );
-    memInfo = memOut[0];
+    memInfo = memoryInfo(api, memName, deviceId, `the shared ${provider} arena's memory info`);
     const cfgOut: unknown[] = [null];
     const cfg: Record<string, number> = { arena_extend_strategy: EXTEND[extend] };
     check(
