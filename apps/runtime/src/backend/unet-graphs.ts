@@ -24,7 +24,7 @@ export interface UnetGraphLoop {
   write(t: DeviceTensor, data: Float32Array): void;
   /** The graph id for the next UNet run (-1: no graph); read at each step, after the session was acquired. */
   graphId(): number;
-  /** Ends the loop (its tensors stay for the next loop of this shape). */
+  /** Ends the loop (its tensors stay for the next loop of this shape); once, however often it is called. */
   done(): void;
 }
 
@@ -68,6 +68,7 @@ export function unetGraphs(tensors: DeviceTensors): UnetGraphs {
       if (s.busy) throw new Error('unet: a denoising loop of these shapes is already running');
       s.busy = true;
       const shape = s;
+      let ended = false;
       if (shape.captured !== undefined && shape.captured !== arenaEpoch('cuda')) {
         shape.stale = true;
         shape.captured = undefined;
@@ -88,6 +89,8 @@ export function unetGraphs(tensors: DeviceTensors): UnetGraphs {
           return idOf(`${sig}|${epoch}`);
         },
         done() {
+          if (ended) return;
+          ended = true;
           shape.loops++;
           shape.busy = false;
         },
