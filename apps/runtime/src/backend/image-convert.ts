@@ -29,23 +29,30 @@ let scratch = new Float32Array(0);
 
 /** decodedToImages for one decoder output whose buffer is the caller's to give up: the images are written over it,
  *  one image at a time through a kept scratch copy (a fresh 50 MB array for a 4-image 1024x1024 batch costs more
- *  in page faults than the conversion itself). */
-export function decodedToImagesInPlace(decoded: Tensor): Tensor {
+ *  in page faults than the conversion itself). Undefined where a value is NaN or infinite (an fp16 decoder that
+ *  overflowed): the buffer is spent then too. */
+export function decodedToImagesInPlace(decoded: Tensor): Tensor | undefined {
   const [b, c, h, w] = decoded.dims as [number, number, number, number];
   if (c !== 3) throw new Error(`decoder output has ${c} channels, expected 3 (RGB)`);
   const plane = h * w;
   if (scratch.length < 3 * plane) scratch = new Float32Array(3 * plane);
   const data = decoded.data;
+  // x - x is 0 for every finite x and NaN for NaN and infinities: one sum tells, in the loop that reads them anyway
+  let nonFinite = 0;
   for (let i = 0; i < b; i++) {
     const base = i * 3 * plane;
     scratch.set(data.subarray(base, base + 3 * plane));
     for (let p = 0, o = base; p < plane; p++, o += 3) {
-      data[o] = unit(scratch[p] as number);
-      data[o + 1] = unit(scratch[plane + p] as number);
-      data[o + 2] = unit(scratch[2 * plane + p] as number);
+      const r = scratch[p] as number;
+      const g = scratch[plane + p] as number;
+      const bl = scratch[2 * plane + p] as number;
+      nonFinite += r - r + (g - g) + (bl - bl);
+      data[o] = unit(r);
+      data[o + 1] = unit(g);
+      data[o + 2] = unit(bl);
     }
   }
-  return { dims: [b, h, w, 3], data };
+  return nonFinite === 0 ? { dims: [b, h, w, 3], data } : undefined;
 }
 
 /** x / 2 + 0.5 clamped to [0, 1]: x * 0.5 is exact and the sum is rounded to float32 by the store, as torch's

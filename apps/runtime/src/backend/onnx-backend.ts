@@ -13,6 +13,7 @@ import type {
   Precision,
   TaesdHandle,
   UnetHandle,
+  VaeHandle,
 } from '@sdflow/nodes/values.ts';
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
 import { deviceTensors } from '../onnx/device-tensors.ts';
@@ -149,6 +150,38 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       throw e;
     }
   }
+
+  /** The VAE's decode of `z` (decoder space) under the handle's precision, with slicing and tiling as asked. */
+  function vaeDecodeWith(model: ModelSource, h: VaeHandle, z: Tensor, req: VaeDecodeRequest): Promise<Tensor> {
+    const run = runner(model.info.id, h);
+    const plan = tilePlan(model, h.device);
+    const opts = { ...req, scaleFactor: model.info.vaeScaleFactor };
+    return decodeLatents(
+      z,
+      async (part) => need(await run(model.vaeDecoder, { latent_sample: part }), 'sample', 'vae_decoder'),
+      opts,
+      plan
+        ? (chunk) =>
+            exactTiledDecode(
+              chunk,
+              plan,
+              (name, build, feeds) =>
+                store.use(
+                  {
+                    key: `${model.info.id}|vae_decoder.tiled.${name}|${h.device}`,
+                    component: `vae_decoder.tiled.${name}`,
+                    device: h.device,
+                    build,
+                  },
+                  h.offload,
+                  async (s) => need(await s.run(feeds), 'y', `vae_decoder.tiled.${name}`),
+                ),
+              opts,
+            )
+        : undefined,
+    );
+  }
+
   /** the resident CUDA UNet's graph tensors, made with the first such loop */
   let graphs: UnetGraphs | undefined;
 
@@ -285,37 +318,21 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
 
     async vaeDecode(req: VaeDecodeRequest): Promise<Images> {
       const model = resolver.model(req.vae.model.id);
-      const h = req.vae;
-      const run = runner(model.info.id, h);
       const z = unscaleLatents(req.latent.samples, model.info.vaeScalingFactor, model.vaeShiftFactor);
-      const plan = tilePlan(model, h.device);
-      const opts = { ...req, scaleFactor: model.info.vaeScaleFactor };
-      const decoded = await decodeLatents(
-        z,
-        async (part) => need(await run(model.vaeDecoder, { latent_sample: part }), 'sample', 'vae_decoder'),
-        opts,
-        plan
-          ? (chunk) =>
-              exactTiledDecode(
-                chunk,
-                plan,
-                (name, build, feeds) =>
-                  store.use(
-                    {
-                      key: `${model.info.id}|vae_decoder.tiled.${name}|${h.device}`,
-                      component: `vae_decoder.tiled.${name}`,
-                      device: h.device,
-                      build,
-                    },
-                    h.offload,
-                    async (s) => need(await s.run(feeds), 'y', `vae_decoder.tiled.${name}`),
-                  ),
-                opts,
-              )
-          : undefined,
-      );
       // the decoder's output buffer is this call's alone
-      return { images: decodedToImagesInPlace(decoded) };
+      const images = decodedToImagesInPlace(await vaeDecodeWith(model, req.vae, z, req));
+      if (images) return { images };
+      // an fp16 decoder overflowed (its VAE's config does not ask for fp32, as SDXL's force_upcast does): the whole
+      // batch again in fp32
+      const again =
+        req.vae.precision === 'fp16'
+          ? await vaeDecodeWith(model, { ...req.vae, precision: 'fp32' }, z, req)
+          : undefined;
+      const upcast = again && decodedToImagesInPlace(again);
+      if (upcast) return { images: upcast };
+      throw new Error(
+        `vae_decoder: the decoded images hold NaN or infinite values${again ? ' in fp16 and in fp32' : ''} (latents out of range?)`,
+      );
     },
 
     tinyVaeDecode: (taesd, latent, signal) => {
