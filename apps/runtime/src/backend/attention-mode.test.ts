@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AttentionMode, UnetHandle } from '@sdflow/nodes/values.ts';
 import onnxProto from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createSession } from '../onnx/session.ts';
 import { fixtureDir } from '../sdxl/testing/references.ts';
 import { torchRandn } from '../sdxl/torch-rng.ts';
 import type { SessionSpec } from './model-store.ts';
@@ -81,5 +82,28 @@ describe('loadModel attention', () => {
     expect(fusedOps.has('com.microsoft:MultiHeadAttention')).toBe(true);
     expect(plainOps.has('com.microsoft:MultiHeadAttention')).toBe(false);
     expect(plainOps.has(':Softmax')).toBe(true);
+  });
+
+  it("plain: ONNX Runtime folds the score scale into the QK MatMul (FusedMatMul's alpha), as diffusers' baddbmm", async () => {
+    const plain = await load('plain');
+    expect(plain.unet.attention).toBe('plain');
+    const spec = specs.find((s) => s.component === 'unet' && s.key.includes('|plain'));
+    if (!spec) throw new Error('no plain UNet session was asked for');
+    const built = spec.build();
+    if (!('model' in built)) throw new Error(`${spec.key}: expected a built graph`);
+    const file = path.join(work, 'unet-plain.optimized.onnx');
+    const s = await createSession(built, { device: 'cpu', threads: 1, optimizedModelPath: file });
+    await s.release();
+    const nodes = onnxProto.onnx.ModelProto.decode(readFileSync(file)).graph?.node ?? [];
+    const count = (op: string) => nodes.filter((n) => n.opType === op).length;
+    const softmaxes = count('Softmax');
+    expect(softmaxes).toBeGreaterThan(0);
+    // every attention's scores come scaled out of one GEMM: no separate pass over them before the softmax
+    const fused = nodes.filter((n) => n.opType === 'FusedMatMul');
+    const scaled = fused.filter((n) => n.attribute?.some((a) => a.name === 'alpha' && a.f !== 1));
+    expect(scaled.length).toBe(softmaxes);
+    const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    for (const n of nodes.filter((x) => x.opType === 'Softmax'))
+      expect(producer.get(n.input?.[0] ?? '')?.opType, `${n.name}'s input`).toBe('FusedMatMul');
   });
 });

@@ -31,6 +31,8 @@ export interface SessionOptions {
   profilePrefix?: string;
   /** Session config entries ("session.use_device_allocator_for_initializers": "1", ...), ORT's `extra` map. */
   config?: Readonly<Record<string, string>>;
+  /** Where ONNX Runtime writes the graph as its optimizers left it (what the kernels run), when set. */
+  optimizedModelPath?: string;
   /** CUDA: allocate from the one arena this device's sharing sessions use (shared-arena.ts), where it can be had */
   sharedArena?: boolean;
 }
@@ -65,6 +67,7 @@ export async function createSession(built: BuiltModel | OnnxPath, opts: SessionO
   const shared = opts.sharedArena && opts.device === 'cuda' && (await cudaSharedArena(opts.deviceId ?? 0));
   const config = shared ? { ...sharedArenaConfig, ...opts.config } : opts.config;
   if (config) options.extra = nestConfig(config);
+  if (opts.optimizedModelPath) options.optimizedModelFilePath = opts.optimizedModelPath;
   if (opts.profilePrefix) {
     options.enableProfiling = true;
     options.profileFilePrefix = opts.profilePrefix;

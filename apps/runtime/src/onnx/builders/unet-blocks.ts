@@ -270,7 +270,11 @@ function attention(
   const q = g.linear(x, `${prefix}.to_q`, dim, dim, false);
   const k = g.linear(ctxIn, `${prefix}.to_k`, ctxDim, dim, false);
   const v = g.linear(ctxIn, `${prefix}.to_v`, ctxDim, dim, false);
-  return g.linear(g.mha(q, k, v, heads), `${prefix}.to_out.0`, dim, dim, outBias);
+  // plain attention: the scale as a constant (diffusers' dim_head ** -0.5), which ONNX Runtime folds with the QK
+  // MatMul into one FusedMatMul (its alpha, as diffusers' baddbmm) instead of a pass over the scores; MHA keeps its
+  // own default, so its kernel choice stays as measured
+  const opts = g.attention === 'mha' ? {} : { scale: 1 / Math.sqrt(dim / heads) };
+  return g.linear(g.mha(q, k, v, heads, opts), `${prefix}.to_out.0`, dim, dim, outBias);
 }
 
 /** FeedForward(activation_fn="geglu", mult=4): proj -> value * gelu(gate) -> net.2, without net.2's bias. */
