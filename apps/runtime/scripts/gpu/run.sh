@@ -16,7 +16,7 @@
 #   run.sh matmul                    the card's fp16 MatMul rate (bench/matmul-rate.ts), $OUT/matmul.txt
 #   run.sh unet [--profile]          full-size UNet step rate (bench/unet-rate.ts), $OUT/unet.txt
 #   run.sh nsys                      nsys kernel summary of the default UNet variant, if nsys is on the machine
-#   run.sh ktrace [variant] [forwards] [gap-ms]
+#   run.sh ktrace [variant] [forwards] [gap-ms] [unet-step-bench args: --attention matmul]
 #                                    GPU kernel times of one UNet forward without nsys: builds ktrace/kernel-trace.c (a
 #                                    CUPTI injection library) with gcc, runs unet-step-bench under it (variant default
 #                                    'default:', 2 warm-ups + forwards timed, default 5) and summarises the trace
@@ -117,7 +117,7 @@ nsys)
   ls "$OUT"; head -30 "$OUT"/kern*.csv | cut -c1-250
   ;;
 ktrace)
-  spec=${1:-default:}; fwd=${2:-5}; gap=${3:-1}
+  spec=${1:-default:}; fwd=${2:-5}; gap=${3:-1}; shift $(($# < 3 ? $# : 3))
   K=$OUT/ktrace; mkdir -p "$K" "$R/ktrace"
   command -v gcc >/dev/null || { echo "ktrace: gcc is not on this machine"; exit 3; }
   cu=${CUDA_HOME:-/usr/local/cuda-13.0}
@@ -148,7 +148,7 @@ ktrace)
   tsv=$R/ktrace/kernels.tsv; rm -f "$tsv"
   SDFLOW_KTRACE_OUT=$tsv CUDA_INJECTION64_PATH=$so LD_LIBRARY_PATH="$libdir:${LD_LIBRARY_PATH:-}" timeout 500 \
     node "$S/dist/unet-step-bench.mjs" --device cuda --config "$S/configs/sdxl-base/unet/config.json" \
-    --variants "$spec" --warmup 2 --iters "$fwd" --matmul 0 --out "$K/bench" >"$K/bench.log" 2>&1
+    --variants "$spec" --warmup 2 --iters "$fwd" --matmul 0 --out "$K/bench" "$@" >"$K/bench.log" 2>&1
   echo "bench rc=$? (log: $K/bench.log)"; grep -E '^ktrace:|median|FAILED' "$K/bench.log" | head -8
   [ -s "$tsv" ] || { echo "ktrace: no trace at $tsv"; tail -20 "$K/bench.log"; exit 1; }
   gzip -c "$tsv" >"$K/kernels.tsv.gz"

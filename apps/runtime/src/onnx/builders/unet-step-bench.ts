@@ -109,6 +109,8 @@ export async function unetStepBench(argv: string[]): Promise<void> {
       size: { type: 'string', default: '128' },
       seq: { type: 'string', default: '77' },
       precision: { type: 'string', default: 'fp16' },
+      /** 'matmul': plain attention (MatMul + Softmax + MatMul, row 2), else MultiHeadAttention */
+      attention: { type: 'string', default: 'mha' },
       variants: { type: 'string', default: 'base:none;default:' },
       warmup: { type: 'string', default: '3' },
       iters: { type: 'string', default: '10' },
@@ -119,6 +121,9 @@ export async function unetStepBench(argv: string[]): Promise<void> {
   });
   const device = values.device as Device;
   const precision = values.precision as Precision;
+  const attention = values.attention;
+  if (attention !== 'mha' && attention !== 'matmul')
+    throw new Error(`--attention: 'mha' or 'matmul', got '${attention}'`);
   const [B, S, T] = [Number(values.batch), Number(values.size), Number(values.seq)];
   const out = values.out as string;
   mkdirSync(out, { recursive: true });
@@ -192,6 +197,7 @@ export async function unetStepBench(argv: string[]): Promise<void> {
         precision,
         target: device === 'cuda' ? 'cuda' : 'cpu',
         fusions,
+        attention,
       });
       r.buildMs = performance.now() - t0;
       t0 = performance.now();
