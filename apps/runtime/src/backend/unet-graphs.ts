@@ -66,19 +66,16 @@ export function unetGraphs(tensors: DeviceTensors): UnetGraphs {
       }
       // two loops of one shape at once would write each other's inputs
       if (s.busy) throw new Error('unet: a denoising loop of these shapes is already running');
-      s.busy = true;
       const shape = s;
+      tensors.write(shape.io.encoder_hidden_states, cond.encoderHiddenStates.data);
+      tensors.write(shape.io.text_embeds, cond.textEmbeds.data);
+      tensors.write(shape.io.time_ids, cond.timeIds.data);
+      shape.busy = true;
       let ended = false;
       if (shape.captured !== undefined && shape.captured !== arenaEpoch('cuda')) {
         shape.stale = true;
         shape.captured = undefined;
       }
-      for (const [name, t] of Object.entries({
-        encoder_hidden_states: cond.encoderHiddenStates,
-        text_embeds: cond.textEmbeds,
-        time_ids: cond.timeIds,
-      }))
-        tensors.write(shape.io[name as 'text_embeds']!, t.data);
       return {
         io: shape.io,
         write: (t, data) => tensors.write(t, data),
