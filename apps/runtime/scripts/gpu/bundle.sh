@@ -3,8 +3,8 @@
 # .device/boot/setup.sh) into .gpu-app/ at the repo root (git-ignored); run.sh installs and runs it there:
 #   dist/               esbuild ESM bundles sharing chunks (one module identity across the engine's worker, backend
 #                       and catalog): sdflow.mjs (the whole CLI), sdflow-bench.mjs (bench, prebuild, matmul, unet),
-#                       unet-step-bench.mjs, engine-worker.mjs, backend.mjs, catalog.mjs; plus the assets the bundled
-#                       code reads beside itself. onnxruntime-node and sharp stay external.
+#                       unet-step-bench.mjs, engine-worker.mjs, noise-worker.mjs, backend.mjs, catalog.mjs; plus the
+#                       assets the bundled code reads beside itself. onnxruntime-node and sharp stay external.
 #   configs/sdxl-base/  the SDXL base configs (SDFLOW_SDXL_BASE_CONFIGS)
 #   node_modules/       sharp and koffi with their linux-x64 binaries (run.sh init links onnxruntime-node in)
 # Run from anywhere: bash apps/runtime/scripts/gpu/bundle.sh
@@ -21,6 +21,7 @@ npx esbuild \
   unet-step-bench=$rt/src/onnx/builders/unet-step-bench.ts \
   kernel-trace=$rt/src/bench/kernel-trace-cli.ts \
   engine-worker=$rt/src/engine/worker-main.ts \
+  noise-worker=$rt/src/backend/noise-worker-main.ts \
   backend=$rt/src/backend/index.ts \
   catalog=nodes/src/catalog.ts \
   --bundle --splitting --format=esm --platform=node --target=node20 \

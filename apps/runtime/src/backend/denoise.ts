@@ -8,6 +8,7 @@ import type { SchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
 import { TorchGenerator } from '../sdxl/torch-rng.ts';
 import { throwIfAborted } from './abort.ts';
 import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
+import { type NoiseSource, noiseInline } from './noise-ahead.ts';
 
 // The denoising loop of StableDiffusionXLPipeline (and its img2img variant for denoise < 1), CFG in one UNet call.
 
@@ -18,6 +19,8 @@ export interface DenoiseDeps {
   startLoop(start: LoopStart): Promise<DenoiseLoop>;
   /** TAESD decode of batch image 0 (UNet-space latents), for previews. */
   taesdPreview?(latents: Tensor): Promise<Images>;
+  /** Where an ancestral sampler's `count` draws of n normals come from (noise-ahead.ts); default: drawn here, in turn. */
+  noise?(generator: TorchGenerator, n: number, count: number): NoiseSource;
 }
 
 export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<Latent> {
@@ -49,8 +52,14 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     req.cfg,
   );
   const total = scheduler.timesteps.length - start;
+  // the ancestral sampler's noise, drawn when diffusers' step draws it: one generator.randn([n]) per such step
+  let draws = 0;
+  for (let i = start; i < scheduler.timesteps.length; i++)
+    if (scheduler.coefficients(i, i - start).prevNoise !== 0) draws++;
   const loop = await deps.startLoop({ x: { dims, data: x }, divisor: scheduler.inputDivisor(start), cond });
+  let noise: NoiseSource | undefined;
   try {
+    if (draws > 0) noise = (deps.noise ?? noiseInline)(generator, n, draws);
     for (let i = start; i < scheduler.timesteps.length; i++) {
       throwIfAborted(req.signal);
       const coefficients = scheduler.coefficients(i, i - start);
@@ -59,8 +68,7 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
         coefficients,
         guidance: req.cfg,
         nextDivisor: i + 1 < scheduler.timesteps.length ? scheduler.inputDivisor(i + 1) : 1,
-        // the ancestral sampler's noise, drawn when diffusers' step draws it
-        noise: coefficients.prevNoise !== 0 ? generator.randn([n]) : undefined,
+        noise: coefficients.prevNoise !== 0 && noise ? await noise.next() : undefined,
       });
       const step = i - start + 1;
       req.onStep({ step, total });
@@ -72,6 +80,7 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     }
     x = await loop.sample();
   } finally {
+    noise?.close();
     await loop.close();
   }
   throwIfAborted(req.signal);

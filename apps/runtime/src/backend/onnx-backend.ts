@@ -35,6 +35,7 @@ import { batchSlice, decodedToImages, decodedToImagesInPlace, unscaleLatents } f
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
+import { noiseAhead, noiseInline } from './noise-ahead.ts';
 import { OutputFiles } from './output-files.ts';
 import { planTiledDecoder, type TiledDecoderPlan } from './tiled-vae-graphs.ts';
 import { type UnetGraphs, unetGraphs } from './unet-graphs.ts';
@@ -57,6 +58,9 @@ export interface OnnxBackendOptions {
    *  CUDA runs, 'always' also on the CPU (the same C-API sessions and step graph, for tests), 'off' on the host
    *  (as SDFLOW_DEVICE_LOOP=0, which overrides this) */
   readonly deviceLoop?: DeviceLoopMode;
+  /** An ancestral sampler draws its per-step noise on a thread of its own (noise-ahead.ts) from this many values a
+   *  step (default 65536: a 1024x1024 image's latent); smaller draws stay on the backend's thread */
+  readonly noiseThreadMin?: number;
 }
 
 export type DeviceLoopMode = 'cuda' | 'always' | 'off';
@@ -313,6 +317,8 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         startLoop: (start) => startLoop(model, req.unet, start),
         // under model offload the tiny preview decoder stays beside the UNet instead of evicting it every preview
         taesdPreview: taesd ? (x0) => taesdDecode(previewHandle(taesd), firstImage(x0), req.signal) : undefined,
+        noise: (generator, n, count) =>
+          n >= (opts.noiseThreadMin ?? 65536) ? noiseAhead(generator, n, count) : noiseInline(generator, n),
       });
     },
 

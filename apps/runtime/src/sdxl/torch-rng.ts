@@ -3,10 +3,17 @@
 const N = 624;
 const M = 397;
 
+/** A generator's whole state, as plain data (it can cross to another thread and go on there). */
+export interface GeneratorState {
+  readonly mt: Uint32Array;
+  readonly index: number;
+  readonly nextDoubleNormal: number | null;
+}
+
 /** MT19937 seeded as at::mt19937 (seed truncated to 32 bits, Knuth's initialiser). */
 class Mt19937 {
-  private readonly state = new Uint32Array(N);
-  private index = N;
+  readonly state = new Uint32Array(N);
+  index = N;
 
   constructor(seed: number) {
     const s = this.state;
@@ -51,6 +58,21 @@ export class TorchGenerator {
     if (!Number.isSafeInteger(seed)) throw new Error(`torch generator: seed must be an integer, got ${seed}`);
     // manual_seed wraps the seed to 64 bits; mt19937 keeps its low 32 bits
     this.engine = new Mt19937(Number(BigInt.asUintN(64, BigInt(seed)) & 0xffffffffn));
+  }
+
+  /** A copy of the state: a generator made from it draws what this one would draw next. */
+  state(): GeneratorState {
+    const e = this.engine;
+    return { mt: Uint32Array.from(e.state), index: e.index, nextDoubleNormal: this.nextDoubleNormal };
+  }
+
+  static fromState(s: GeneratorState): TorchGenerator {
+    if (s.mt.length !== N || s.index < 0 || s.index > N) throw new Error('torch generator: not an mt19937 state');
+    const g = new TorchGenerator(0);
+    g.engine.state.set(s.mt);
+    g.engine.index = s.index;
+    g.nextDoubleNormal = s.nextDoubleNormal;
+    return g;
   }
 
   /** uniform_real_distribution<float>(0, 1): 24 random bits. */
