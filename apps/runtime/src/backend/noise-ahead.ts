@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { TorchGenerator } from '../sdxl/torch-rng.ts';
 import type { FromNoiseWorker, ToNoiseWorker } from './noise-messages.ts';
 
-// An ancestral sampler's per-step noise (torch's CPU generator, reproduced in JavaScript: ~20 ms for a 4-image
+// An ancestral sampler's per-step noise (torch's CPU generator, reproduced in JavaScript: 20-55 ms for a 4-image
 // 1024x1024 latent) drawn on a thread of its own, ahead of the steps, while this thread waits on the UNet. The
 // chunks are what generator.randn([n]) would give, call after call, bit for bit.
 
