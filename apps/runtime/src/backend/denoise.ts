@@ -52,17 +52,17 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     req.cfg,
   );
   const total = scheduler.timesteps.length - start;
+  // each step's coefficients, once: they also tell how many noise draws the run takes
+  const perStep = Array.from({ length: total }, (_, k) => scheduler.coefficients(start + k, k));
   // the ancestral sampler's noise, drawn when diffusers' step draws it: one generator.randn([n]) per such step
-  let draws = 0;
-  for (let i = start; i < scheduler.timesteps.length; i++)
-    if (scheduler.coefficients(i, i - start).prevNoise !== 0) draws++;
+  const draws = perStep.filter((c) => c.prevNoise !== 0).length;
   const loop = await deps.startLoop({ x: { dims, data: x }, divisor: scheduler.inputDivisor(start), cond });
   let noise: NoiseSource | undefined;
   try {
     if (draws > 0) noise = (deps.noise ?? noiseInline)(generator, n, draws);
     for (let i = start; i < scheduler.timesteps.length; i++) {
       throwIfAborted(req.signal);
-      const coefficients = scheduler.coefficients(i, i - start);
+      const coefficients = perStep[i - start]!;
       await loop.step({
         timestep: scheduler.timesteps[i]!,
         coefficients,

@@ -101,11 +101,9 @@ function loopState(
   try {
     const io = graphs?.io ?? unetIo(tensors, rows, cond);
     const write = graphs ? graphs.write : tensors.write;
-    if (!graphs) {
-      write(io.encoder_hidden_states, cond.encoderHiddenStates.data);
-      write(io.text_embeds, cond.textEmbeds.data);
-      write(io.time_ids, cond.timeIds.data);
-    }
+    write(io.encoder_hidden_states, cond.encoderHiddenStates.data);
+    write(io.text_embeds, cond.textEmbeds.data);
+    write(io.time_ids, cond.timeIds.data);
     const input = new Float32Array(rows.reduce((a, b) => a * b, 1));
     modelInput(x.data, start.divisor, input);
     write(io.sample, input);

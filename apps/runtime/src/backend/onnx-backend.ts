@@ -101,7 +101,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     // the resident UNet on CUDA (on the CPU too under deviceLoop 'always'): a session through the C API, which
     // takes device tensors (the denoising loop's state stays on the device)
     const native = c.name === 'unet' && residentNative(h, loopMode);
-    const cudaGraphs = native && h.device === 'cuda' && cudaGraphsOn();
+    const cudaGraphs = c.name === 'unet' && graphedUnet(h);
     const kind = streamed ? '|streamed' : swapped ? '|swapped' : native ? '|native' : '';
     return store.use(
       {
@@ -122,6 +122,11 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     );
   }
 
+  /** Whether the handle's UNet runs as CUDA graphs: its session is made for them and its loop keeps their tensors. */
+  function graphedUnet(h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): boolean {
+    return h.device === 'cuda' && residentNative(h, loopMode) && cudaGraphsOn();
+  }
+
   function runner(scope: string, h: ModelHandle<'clip' | 'unet' | 'vae' | 'taesd'>): ComponentRunner {
     return (c, feeds) => useSession(scope, h, c, (s) => s.run(feeds));
   }
@@ -134,7 +139,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         need(await use((s) => s.run(inputs as unknown as Record<string, Tensor>)), 'out_sample', 'unet'),
       );
     }
-    const graphed = h.device === 'cuda' && residentNative(h, loopMode) && cudaGraphsOn();
+    const graphed = graphedUnet(h);
     if (graphed) graphs ??= unetGraphs(deviceTensors({ device: 'cuda', label: 'unet' }));
     const key = `${model.info.id}|${h.precision}${attentionKey(h)}`;
     const graphLoop = graphed ? graphs?.loop(key, unetRows(start), start.cond) : undefined;

@@ -66,23 +66,7 @@ describe('unetGraphs', () => {
     }
   });
 
-  it('writes the conditioning into the kept tensors for each loop', () => {
-    const tensors = deviceTensors({ device: 'cpu', label: 'unet' });
-    const graphs = unetGraphs(tensors);
-    try {
-      const a = graphs.loop('m', rows, cond);
-      expect(tensors.read(a.io.text_embeds)).toEqual(cond.textEmbeds.data);
-      a.done();
-      const scaled = { ...cond, textEmbeds: { ...cond.textEmbeds, data: cond.textEmbeds.data.map((v) => v * 2) } };
-      const b = graphs.loop('m', rows, scaled);
-      expect(tensors.read(b.io.text_embeds)).toEqual(scaled.textEmbeds.data);
-      b.done();
-    } finally {
-      graphs.release();
-    }
-  });
-
-  it('a loop over the kept tensors gives the bits of a loop over its own, run after run', async () => {
+  it('a loop over the kept tensors gives the bits of a loop over its own, run after run, with its own conditioning', async () => {
     const config = readJson(path.join(unetDir, 'config.json'));
     const built = streamWeights(
       buildUnet(config, SafetensorsSource.open(unetDir), { precision: 'fp32', target: 'cpu' }),
@@ -90,7 +74,8 @@ describe('unetGraphs', () => {
     );
     const unet = await createNativeSession(built, { device: 'cpu', threads: 1, label: 'unet' });
     const step = await createNativeSession(buildSchedulerStep({ guided: true }), { device: 'cpu', label: 'step' });
-    const graphs = unetGraphs(deviceTensors({ device: 'cpu', label: 'unet' }));
+    const keptTensors = deviceTensors({ device: 'cpu', label: 'unet' });
+    const graphs = unetGraphs(keptTensors);
     try {
       unet.weights.load();
       expect(unet.graphs).toBe(false);
@@ -109,6 +94,15 @@ describe('unetGraphs', () => {
         expect(kept).toEqual(own);
       }
       expect(own.some((v) => v !== 0)).toBe(true);
+      // each loop writes its own conditioning into the kept tensors: another prompt's embeddings, the same shapes
+      const scaled = { ...cond, textEmbeds: { ...cond.textEmbeds, data: cond.textEmbeds.data.map((v) => v * 2) } };
+      const other: LoopStart = { ...start, cond: scaled };
+      const graphLoop = graphs.loop('m', rows, scaled);
+      const loop = deviceLoop(other, { ...parts(), graphs: graphLoop });
+      expect(keptTensors.read(graphLoop.io.text_embeds)).toEqual(scaled.textEmbeds.data);
+      const kept = await drive(loop);
+      expect(kept).toEqual(await drive(deviceLoop(other, parts())));
+      expect(kept).not.toEqual(own);
     } finally {
       await unet.release();
       await step.release();

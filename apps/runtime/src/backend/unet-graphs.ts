@@ -18,7 +18,7 @@ import type { UnetIo } from './device-loop.ts';
 // made for new shapes): a replay would then write over it. Hence opt-in.
 
 export interface UnetGraphLoop {
-  /** the UNet's inputs and output, at the addresses a captured graph keeps */
+  /** the UNet's inputs and output, at the addresses a captured graph keeps (the loop writes its inputs) */
   readonly io: UnetIo;
   /** Writes into io (tensors of the backend's, not the loop's). */
   write(t: DeviceTensor, data: Float32Array): void;
@@ -67,9 +67,6 @@ export function unetGraphs(tensors: DeviceTensors): UnetGraphs {
       // two loops of one shape at once would write each other's inputs
       if (s.busy) throw new Error('unet: a denoising loop of these shapes is already running');
       const shape = s;
-      tensors.write(shape.io.encoder_hidden_states, cond.encoderHiddenStates.data);
-      tensors.write(shape.io.text_embeds, cond.textEmbeds.data);
-      tensors.write(shape.io.time_ids, cond.timeIds.data);
       shape.busy = true;
       let ended = false;
       if (shape.captured !== undefined && shape.captured !== arenaEpoch('cuda')) {
@@ -94,7 +91,6 @@ export function unetGraphs(tensors: DeviceTensors): UnetGraphs {
       };
     },
     release() {
-      for (const s of shapes.values()) for (const t of Object.values(s.io)) tensors.free(t);
       shapes.clear();
       tensors.release();
     },

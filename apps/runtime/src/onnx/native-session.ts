@@ -107,7 +107,8 @@ function nativeSession(
     if (!graphs) return null;
     let ro = graphOptions.get(graph);
     if (!ro) {
-      ro = graphRunOptions(api, graph, s.label);
+      // ONNX Runtime's run config "gpu_graph_id" names the graph; -1 runs without one
+      ro = runOptionsWith(api, 'gpu_graph_id', `${graph}`, s.label);
       graphOptions.set(graph, ro);
     }
     return ro;
@@ -130,12 +131,11 @@ function nativeSession(
   };
 }
 
-/** Run options naming a CUDA graph (ONNX Runtime's run config "gpu_graph_id"; -1: run without one). */
-function graphRunOptions(api: OrtCApi, graph: number, label: string): unknown {
+/** Run options with one config entry (ONNX Runtime reads them on every run that is given them). */
+function runOptionsWith(api: OrtCApi, key: string, value: string, label: string): unknown {
   const out: unknown[] = [null];
   api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
-  const key = 'gpu_graph_id';
-  const set = api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], key, `${graph}`);
+  const set = api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], key, value);
   try {
     api.check(set, label);
   } catch (e) {
@@ -158,15 +158,10 @@ export function shrinkSharedArena(device: 'cpu' | 'cuda', deviceId = 0): void {
     const api = requireOrtCApi('shrinking the shared arena');
     const label = `shrinking the shared ${device} arena`;
     const probe = new Handles(api, nativeSessionPointer(api, probeModel(), { device, deviceId, label }, true), label);
-    const out: unknown[] = [null];
-    api.check(api.call('CreateRunOptions', 'void* F(_Out_ void** out)', out), label);
     const which = `${device === 'cuda' ? 'gpu' : 'cpu'}:${deviceId}`;
-    api.check(
-      api.call('AddRunConfigEntry', 'void* F(void* ro, const char* k, const char* v)', out[0], SHRINK_KEY, which),
-      label,
-    );
+    const options = runOptionsWith(api, SHRINK_KEY, which, label);
     const x = { dims: [1], data: new Float32Array(1) };
-    shrink = () => void probe.run({ x }, undefined, out[0]);
+    shrink = () => void probe.run({ x }, undefined, options);
     shrinkers.set(key, shrink);
   }
   shrink();
