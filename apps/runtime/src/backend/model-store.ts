@@ -2,6 +2,7 @@ import type { OffloadPolicy } from '@sdflow/nodes/values.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
 import type { DeviceWeights } from '../onnx/device-weights.ts';
 import { type HostPin, pinHostMemory } from '../onnx/host-pinning.ts';
+import { memoryProbe } from '../onnx/memory-probe.ts';
 import { createNativeSession } from '../onnx/native-session.ts';
 import { createSession, type Device, type OnnxPath, type Session } from '../onnx/session.ts';
 import { bumpArenaEpoch } from '../onnx/shared-arena.ts';
@@ -140,7 +141,12 @@ export class ModelStore {
     if (policy.mode !== 'none') {
       for (const [key, e] of this.live) if (key !== spec.key && e.users === 0) await this.offload(key);
     }
-    if (existing) return this.loadWeights(existing);
+    memoryProbe(`${spec.component}: others offloaded`);
+    if (existing) {
+      const e = this.loadWeights(existing);
+      memoryProbe(`${spec.component}: weights loaded`);
+      return e;
+    }
     const keepBuilt = policy.mode !== 'none';
     let built = this.built.get(spec.key);
     if (!built) {

@@ -18,6 +18,7 @@ import type {
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
 import { deviceTensors } from '../onnx/device-tensors.ts';
 import { envSwitch } from '../onnx/env-switch.ts';
+import { memoryProbe } from '../onnx/memory-probe.ts';
 import { createNativeSession, type NativeSession, shrinkSharedArena } from '../onnx/native-session.ts';
 import type { Session } from '../onnx/session.ts';
 import { hasSharedArena } from '../onnx/shared-arena.ts';
@@ -316,6 +317,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     async denoise(req: DenoiseRequest): Promise<Latent> {
       const model = resolver.model(req.unet.model.id);
       const taesd = req.preview.method === 'taesd' ? req.preview.taesd : undefined;
+      memoryProbe('before denoise');
       return denoise(req, {
         schedulerConfig: model.schedulerConfig,
         vaeScaleFactor: model.info.vaeScaleFactor,
@@ -330,8 +332,11 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     async vaeDecode(req: VaeDecodeRequest): Promise<Images> {
       const model = resolver.model(req.vae.model.id);
       const z = unscaleLatents(req.latent.samples, model.info.vaeScalingFactor, model.vaeShiftFactor);
+      memoryProbe('before vae decode');
       // the decoder's output buffer is this call's alone
-      const images = decodedToImagesInPlace(await vaeDecodeWith(model, req.vae, z, req));
+      const decoded = await vaeDecodeWith(model, req.vae, z, req);
+      memoryProbe('after vae decode');
+      const images = decodedToImagesInPlace(decoded);
       if (images) return { images };
       // an fp16 decoder overflowed (its VAE's config does not ask for fp32, as SDXL's force_upcast does): the whole
       // batch again in fp32

@@ -19,6 +19,8 @@ export interface CudaRuntime {
   free(ptr: unknown): number;
   /** cudaDeviceSynchronize: a copy from pageable memory may still be in flight when cudaMemcpy returns */
   synchronize(): number;
+  /** cudaMemGetInfo: the device's free and total bytes, or an error code */
+  memInfo(): { free: number; total: number } | { code: number };
 }
 
 /** cudaMemcpyKind */
@@ -27,7 +29,6 @@ export const DEVICE_TO_HOST = 2;
 export type CopyKind = typeof HOST_TO_DEVICE | typeof DEVICE_TO_HOST;
 
 let loaded: CudaRuntime | string | undefined;
-
 /** The runtime, or why it could not be loaded. */
 export function cudaRuntime(): CudaRuntime | string {
   loaded ??= load();
@@ -55,6 +56,7 @@ function bind(lib: koffi.IKoffiLib): CudaRuntime {
   const malloc = lib.func('int cudaMalloc(_Out_ void** ptr, size_t size)');
   const free = lib.func('int cudaFree(void* ptr)');
   const sync = lib.func('int cudaDeviceSynchronize()');
+  const memInfo = lib.func('int cudaMemGetInfo(_Out_ size_t* free, _Out_ size_t* total)');
   return {
     hostRegister: (buf, bytes, flags) => register(buf, bytes, flags) as number,
     hostUnregister: (buf) => unregister(buf) as number,
@@ -67,5 +69,11 @@ function bind(lib: koffi.IKoffiLib): CudaRuntime {
     },
     free: (ptr) => free(ptr) as number,
     synchronize: () => sync() as number,
+    memInfo: () => {
+      const free: number[] = [0];
+      const total: number[] = [0];
+      const code = memInfo(free, total) as number;
+      return code === 0 ? { free: Number(free[0]), total: Number(total[0]) } : { code };
+    },
   };
 }
