@@ -16,6 +16,7 @@ import type {
   VaeHandle,
 } from '@sdflow/nodes/values.ts';
 import { buildSchedulerStep } from '../onnx/builders/scheduler-step.ts';
+import { cudaGraphsOn } from '../onnx/cuda-graphs-switch.ts';
 import { deviceTensors } from '../onnx/device-tensors.ts';
 import { envSwitch } from '../onnx/env-switch.ts';
 import { memoryProbe } from '../onnx/memory-probe.ts';
@@ -423,13 +424,6 @@ function isNative(s: Session): s is NativeSession {
 /** SDFLOW_DEVICE_LOOP=0 keeps the denoising loop's state on the host everywhere (for comparisons). */
 function deviceLoopOn(): boolean {
   return envSwitch('SDFLOW_DEVICE_LOOP', ['1', '0']) !== '0';
-}
-
-/** SDFLOW_CUDA_GRAPHS=1 replays the resident CUDA UNet as CUDA graphs (unet-graphs.ts). Off by default: 1.2% a step
- *  for a 0.45 s capture per shape (BENCHMARKS.md, sitting AG), and a replay's safety rests on ONNX Runtime keeping no
- *  new lasting buffer in the shared arena between a capture and its replays, which it does not promise. */
-function cudaGraphsOn(): boolean {
-  return envSwitch('SDFLOW_CUDA_GRAPHS', ['0', '1']) === '1';
 }
 
 /** SDFLOW_MODEL_OFFLOAD=recreate (GPU comparisons): model offload re-creates each session instead of moving weights. */

@@ -118,7 +118,7 @@ const cudaArenas = new Map<number, Promise<boolean>>();
 
 /** The device's shared arena, registered on first use once a CUDA session proves the provider loads (registering
  *  without it aborts the process inside ONNX Runtime). For GPU comparisons, SDFLOW_SHARED_ARENA=0 turns sharing
- *  off and =same grows the arena by a region per request (=pow2, doubling regions, is the default). */
+ *  off and =same grows a BFC arena by a region per request (=pow2, doubling regions, is the default). */
 export function cudaSharedArena(deviceId: number): Promise<boolean> {
   const sharing = envSwitch('SDFLOW_SHARED_ARENA', ['0', 'pow2', 'same']) ?? 'pow2';
   if (sharing === '0') return Promise.resolve(false);

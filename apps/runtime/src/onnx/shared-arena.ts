@@ -1,6 +1,8 @@
 // One ONNX Runtime memory arena shared by sessions (an environment allocator, session config
 // "session.use_env_allocators"), registered through ORT's C API by FFI: onnxruntime-node has no call for it. Each
 // session otherwise keeps its own arena, so activations one component freed stay reserved while the next runs.
+import { cudaGraphsOn } from './cuda-graphs-switch.ts';
+import { envSwitch } from './env-switch.ts';
 import { ortCApi } from './ort-capi.ts';
 import { memoryInfo } from './ort-values.ts';
 
@@ -54,6 +56,29 @@ export function bumpArenaEpoch(device: SharedArenaDevice, deviceId = 0): void {
 /** The session config entry that puts a session on the registered arena. */
 export const sharedArenaConfig: Readonly<Record<string, string>> = { 'session.use_env_allocators': '1' };
 
+/** What the shared arena is made of: ONNX Runtime's BFC arena (regions that grow and are never merged), or on CUDA the
+ *  driver's stream-ordered memory pool (cudaMallocAsync). The pool is the CUDA default: on an H200 it took row 5's
+ *  peak from 17.42 to 15.89 GiB and row 3's from 22.27 to 21.39 at the same speed (BENCHMARKS.md, sitting AM).
+ *  SDFLOW_ARENA_KIND=bfc keeps the BFC arena (comparisons), as do CUDA graphs, which were measured on it. */
+export function sharedArenaKind(device: SharedArenaDevice): 'bfc' | 'mempool' {
+  if (device !== 'cuda') return 'bfc';
+  return envSwitch('SDFLOW_ARENA_KIND', ['bfc', 'mempool']) ?? (cudaGraphsOn() ? 'bfc' : 'mempool');
+}
+
+/** CreateArenaCfgV2's keys for the shared arena. The pool keeps what is freed (no release at each synchronization,
+ *  which would give memory back between UNet steps only to map it again) until a shrink, which empties it. */
+export function sharedArenaKeys(device: SharedArenaDevice, extend: ArenaExtendStrategy): Record<string, number> {
+  const keys: Record<string, number> = { arena_extend_strategy: EXTEND[extend] };
+  if (sharedArenaKind(device) === 'mempool') {
+    Object.assign(keys, {
+      use_cuda_mempool: 1,
+      cuda_mempool_release_threshold: 2 ** 40,
+      cuda_mempool_bytes_to_keep_on_shrink: 0,
+    });
+  }
+  return keys;
+}
+
 function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExtendStrategy): true | string {
   const api = ortCApi();
   if (typeof api === 'string') return api;
@@ -65,7 +90,7 @@ function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExte
     const env = api.env();
     memInfo = memoryInfo(api, memName, deviceId, `the shared ${provider} arena's memory info`);
     const cfgOut: unknown[] = [null];
-    const cfg: Record<string, number> = { arena_extend_strategy: EXTEND[extend] };
+    const cfg = sharedArenaKeys(device, extend);
     check(
       call(
         'CreateArenaCfgV2',
