@@ -57,6 +57,8 @@ describe('shared arena (ONNX Runtime C API through FFI)', () => {
         use_cuda_mempool: 1,
         cuda_mempool_bytes_to_keep_on_shrink: 0,
       });
+      // the fallback where the pool cannot be registered
+      expect(sharedArenaKeys('cuda', 'pow2', 'bfc')).toEqual({ arena_extend_strategy: 0 });
       expect(sharedArenaKind('cpu')).toBe('bfc');
       expect(sharedArenaKeys('cpu', 'same')).toEqual({ arena_extend_strategy: 1 });
       process.env.SDFLOW_CUDA_GRAPHS = '1';

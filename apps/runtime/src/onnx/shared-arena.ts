@@ -29,7 +29,14 @@ export function registerSharedArena(
   const key = `${device}:${deviceId}`;
   let r = registered.get(key);
   if (r === undefined) {
-    r = register(device, deviceId, extend);
+    r = register(device, deviceId, sharedArenaKeys(device, extend));
+    // an ONNX Runtime or driver without the pool arena still shares a BFC arena
+    if (r !== true && sharedArenaKind(device) === 'mempool') {
+      const bfc = register(device, deviceId, sharedArenaKeys(device, extend, 'bfc'));
+      if (bfc === true)
+        process.stderr.write(`sdflow: the shared ${device} arena is a BFC arena: no memory pool (${r})\n`);
+      r = bfc === true ? true : `${r}; as a BFC arena: ${bfc}`;
+    }
     registered.set(key, r);
   }
   return r;
@@ -67,9 +74,13 @@ export function sharedArenaKind(device: SharedArenaDevice): 'bfc' | 'mempool' {
 
 /** CreateArenaCfgV2's keys for the shared arena. The pool keeps what is freed (no release at each synchronization,
  *  which would give memory back between UNet steps only to map it again) until a shrink, which empties it. */
-export function sharedArenaKeys(device: SharedArenaDevice, extend: ArenaExtendStrategy): Record<string, number> {
+export function sharedArenaKeys(
+  device: SharedArenaDevice,
+  extend: ArenaExtendStrategy,
+  kind = sharedArenaKind(device),
+): Record<string, number> {
   const keys: Record<string, number> = { arena_extend_strategy: EXTEND[extend] };
-  if (sharedArenaKind(device) === 'mempool') {
+  if (kind === 'mempool') {
     Object.assign(keys, {
       use_cuda_mempool: 1,
       cuda_mempool_release_threshold: 2 ** 40,
@@ -79,7 +90,7 @@ export function sharedArenaKeys(device: SharedArenaDevice, extend: ArenaExtendSt
   return keys;
 }
 
-function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExtendStrategy): true | string {
+function register(device: SharedArenaDevice, deviceId: number, cfg: Record<string, number>): true | string {
   const api = ortCApi();
   if (typeof api === 'string') return api;
   const { call, check } = api;
@@ -90,7 +101,6 @@ function register(device: SharedArenaDevice, deviceId: number, extend: ArenaExte
     const env = api.env();
     memInfo = memoryInfo(api, memName, deviceId, `the shared ${provider} arena's memory info`);
     const cfgOut: unknown[] = [null];
-    const cfg = sharedArenaKeys(device, extend);
     check(
       call(
         'CreateArenaCfgV2',
