@@ -29,6 +29,7 @@ export const DEVICE_TO_HOST = 2;
 export type CopyKind = typeof HOST_TO_DEVICE | typeof DEVICE_TO_HOST;
 
 let loaded: CudaRuntime | string | undefined;
+
 /** The runtime, or why it could not be loaded. */
 export function cudaRuntime(): CudaRuntime | string {
   loaded ??= load();

@@ -29,9 +29,10 @@ export function registerSharedArena(
   const key = `${device}:${deviceId}`;
   let r = registered.get(key);
   if (r === undefined) {
-    r = register(device, deviceId, sharedArenaKeys(device, extend));
+    const kind = sharedArenaKind(device);
+    r = register(device, deviceId, sharedArenaKeys(device, extend, kind));
     // an ONNX Runtime or driver without the pool arena still shares a BFC arena
-    if (r !== true && sharedArenaKind(device) === 'mempool') {
+    if (r !== true && kind === 'mempool') {
       const bfc = register(device, deviceId, sharedArenaKeys(device, extend, 'bfc'));
       if (bfc === true)
         process.stderr.write(`sdflow: the shared ${device} arena is a BFC arena: no memory pool (${r})\n`);
