@@ -59,6 +59,10 @@ export const QueuedRun = z.object({
   clientId: z.string().optional(),
   name: z.string().optional(),
   queuedAt: z.number(),
+  /** Times the run was started: more than 1 when a crash or a lost worker made it run again (at-least-once). */
+  attempts: z.number().int().optional(),
+  /** The worker (an engine of this server, or a `sdflow worker`) that ran it last. */
+  worker: z.string().optional(),
 });
 export type QueuedRun = z.infer<typeof QueuedRun>;
 
@@ -84,7 +88,10 @@ export type FinishedRun = z.infer<typeof FinishedRun>;
 
 export const Snapshot = z.object({
   queue: z.array(QueuedRun),
+  /** The oldest running run (kept for clients that show one); `active` lists them all. */
   running: RunningRun.nullable(),
+  /** Every running run, oldest first: several when several devices or workers run at once. */
+  active: z.array(RunningRun).default([]),
   /** Most recent first. */
   history: z.array(FinishedRun),
 });
@@ -114,6 +121,11 @@ export const SessionEvent = z.discriminatedUnion('type', [
   }),
   /** Queued runs removed by clearQueue (they never started). */
   z.object({ type: z.literal('queueCleared'), runIds: z.array(z.string()) }),
+  /** Finished runs removed from the history (DELETE /api/history/:runId, or a clear). */
+  z.object({ type: z.literal('historyDeleted'), runIds: z.array(z.string()) }),
+  /** The server is shutting down: running runs get `graceMs` to finish, then go back to the queue; queued runs stay
+   *  queued and run after a restart. The connection closes next (1001). */
+  z.object({ type: z.literal('serverStopping'), graceMs: z.number() }),
 ]);
 export type SessionEvent = z.infer<typeof SessionEvent>;
 

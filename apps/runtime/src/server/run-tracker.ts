@@ -93,6 +93,7 @@ export class RunTracker {
     return {
       queue: this.queued().map(toQueued),
       running: running ? toRunning(running) : null,
+      active: running ? [toRunning(running)] : [],
       history: this.history(historyLimit).map(toFinished),
     };
   }
