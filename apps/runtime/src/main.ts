@@ -10,6 +10,8 @@ usage:
              [--set <node>.<param>=<value>]...
   sdflow validate <workflow.json>
   sdflow serve [options]          the HTTP + WebSocket runtime and the editor
+  sdflow worker --queue redis://HOST:PORT [--device cpu|cuda|cuda:N] [--models DIR]
+                                  runs the runs of \`sdflow serve --queue\` (any number, any machine)
   sdflow export <model> <dir> [--precision fp32|fp16] [--target cpu|cuda|webgpu]
                                   build a model's ONNX graphs once, into a folder
   sdflow bench [options]          benchmarks
@@ -23,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   run: async (argv) => (await import('./cli/run-command.ts')).runCommand(argv),
   validate: async (argv) => (await import('./cli/validate-command.ts')).validateCommand(argv),
   serve: async (argv) => (await import('./server/serve-command.ts')).serveCommand(argv),
+  worker: async (argv) => (await import('./cli/worker-command.ts')).workerCommand(argv),
   export: async (argv) => (await import('./cli/export-command.ts')).exportCommand(argv),
   bench: async (argv) => {
     if (argv.includes('--help') || argv.includes('-h')) {

@@ -39,11 +39,14 @@ export interface ServerProcess {
   /** Everything the process wrote, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
+  /** Resolves with the exit code (null when killed by a signal) and the signal. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** kill -9: no chance to tidy up, as in a crash or a power cut. */
+  kill9(): Promise<void>;
 }
 
 export async function startServer(dirs: Dirs, extraArgs: readonly string[] = []): Promise<ServerProcess> {
   const args = [
-    BIN,
     'serve',
     '--port',
     '0',
@@ -57,6 +60,12 @@ export async function startServer(dirs: Dirs, extraArgs: readonly string[] = [])
     'cpu',
     ...extraArgs,
   ];
+  return startProcess(args, LISTENING);
+}
+
+/** Starts `sdflow <args>` and waits for the line `ready` matches; its first group is the process's URL, if any. */
+export async function startProcess(cliArgs: readonly string[], ready: RegExp): Promise<ServerProcess> {
+  const args = [BIN, ...cliArgs];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,32 +79,42 @@ export async function startServer(dirs: Dirs, extraArgs: readonly string[] = [])
     out += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`sdflow ${cliArgs[0]} did not start within 60 s:\n${out}`)), 60_000);
     const onData = () => {
-      const m = LISTENING.exec(out);
+      const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(m[1] ?? '');
       }
     };
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with code ${code} before listening:\n${out}`));
+      reject(new Error(`sdflow ${cliArgs[0]} exited with code ${code} before it was ready:\n${out}`));
     });
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     url,
-    port: Number(new URL(url).port),
+    port: url ? Number(new URL(url).port) : 0,
     child,
     logs: () => out,
+    exited,
     async stop() {
-      if (child.exitCode !== null) return;
+      if (!running()) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill9() {
+      if (!running()) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

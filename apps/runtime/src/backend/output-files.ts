@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
 import sharp from 'sharp';
@@ -16,9 +16,8 @@ export function safePrefix(prefix: string): string {
   return cleaned === '' ? 'sdflow' : cleaned;
 }
 
-/** Next free `${prefix}_NNNNN` stem in the folder (counter continues after existing files). */
-async function nextStem(dir: string, prefix: string): Promise<string> {
-  const names = await readdir(dir).catch(() => [] as string[]);
+/** Next free `${prefix}_NNNNN` stem among `names` (the counter continues after the highest one). */
+export function nextStemAmong(names: Iterable<string>, prefix: string): string {
   const re = new RegExp(`^${prefix}_(\\d{5,})[._]`);
   let max = 0;
   for (const n of names) {
@@ -26,6 +25,42 @@ async function nextStem(dir: string, prefix: string): Promise<string> {
     if (m) max = Math.max(max, Number(m[1]));
   }
   return `${prefix}_${String(max + 1).padStart(5, '0')}`;
+}
+
+/** Next free `${prefix}_NNNNN` stem in the folder. */
+async function nextStem(dir: string, prefix: string): Promise<string> {
+  return nextStemAmong(await readdir(dir).catch(() => [] as string[]), prefix);
+}
+
+/** A saved file's name split into its prefix and what follows the counter (`_.png`, `.latent.safetensors`). */
+export function splitOutputName(name: string): { prefix: string; suffix: string } | undefined {
+  const m = /^([A-Za-z0-9_-]{1,64})_\d{5,}(_\.png|\.latent\.safetensors)$/.exec(name);
+  return m ? { prefix: m[1]!, suffix: m[2]! } : undefined;
+}
+
+/**
+ * Writes `bytes` as the next free `${prefix}_NNNNN_${suffix}`: written whole under a hidden temporary name first, then
+ * linked into place, so no reader (and no restart after a crash) ever sees half a file, and two processes sharing the
+ * folder (engines of several devices) never take the same name: a link to a name that exists fails, and the next
+ * counter is tried.
+ */
+async function publish(dir: string, prefix: string, suffix: string, bytes: Uint8Array): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `.sdflow-${crypto.randomUUID()}.tmp`);
+  await writeFile(tmp, bytes);
+  try {
+    for (;;) {
+      const name = `${await nextStem(dir, prefix)}${suffix}`;
+      try {
+        await link(tmp, path.join(dir, name));
+        return name;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
 }
 
 export class OutputFiles {
@@ -53,20 +88,14 @@ export class OutputFiles {
         .png()
         .toBuffer();
       const withText = insertPngText(png, 'workflow', asciiJson(workflowJson));
-      await mkdir(this.dir, { recursive: true });
-      const name = `${await nextStem(this.dir, safePrefix(prefix))}_.png`;
-      await writeFile(path.join(this.dir, name), withText, { flag: 'wx' });
-      return name;
+      return publish(this.dir, safePrefix(prefix), '_.png', withText);
     });
   }
 
   saveLatent(latent: Latent, prefix: string): Promise<string> {
     return this.serial(async () => {
-      await mkdir(this.dir, { recursive: true });
-      const name = `${await nextStem(this.dir, safePrefix(prefix))}${LATENT_SUFFIX}`;
       const bytes = encodeSafetensors({ samples: latent.samples }, { kind: latent.kind, producer: 'sdflow' });
-      await writeFile(path.join(this.dir, name), bytes, { flag: 'wx' });
-      return name;
+      return publish(this.dir, safePrefix(prefix), LATENT_SUFFIX, bytes);
     });
   }
 
@@ -76,7 +105,18 @@ export class OutputFiles {
         `loadLatent: "${name}" is not a latent file name in the output folder (*.safetensors, no folders)`,
       );
     }
-    const file = path.join(this.dir, name);
+    let file: string;
+    try {
+      const root = await realpath(this.dir);
+      file = await realpath(path.join(root, name));
+      // A link planted in the output folder must not read a file elsewhere (as /api/outputs refuses it too).
+      if (path.dirname(file) !== root) {
+        throw new Error(`loadLatent: "${name}" leads outside the output folder`);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === undefined) throw err;
+      throw new Error(`loadLatent: no file "${name}" in the output folder`);
+    }
     let buf: Buffer;
     try {
       buf = await readFile(file);

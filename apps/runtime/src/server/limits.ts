@@ -29,8 +29,10 @@ export const Limits = z.object({
     .default(16 * 1024 * 1024),
   /** Runs waiting (not counting the running one). */
   maxQueue: z.number().int().positive().default(100),
-  /** Runs kept in history. */
+  /** Runs one history page may hold. */
   maxHistory: z.number().int().positive().default(200),
+  /** Ended runs kept on disk (the oldest are pruned beyond it). */
+  keepHistory: z.number().int().positive().default(10_000),
   /** Concurrent WebSocket clients. */
   maxClients: z.number().int().positive().default(64),
 });

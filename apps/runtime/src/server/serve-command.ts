@@ -14,14 +14,27 @@ export const SERVE_USAGE = `usage: sdflow serve [options]
   --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
   --output DIR          where images are written and served from (default output, env SDFLOW_OUTPUT)
   --cache DIR           embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
+  --data DIR            job store: every run and the history (default: the cache folder's parent, env SDFLOW_DATA)
   --editor DIR          built editor (default apps/editor/dist)
   --device D            auto|cpu|cuda|webgpu (default auto)
+  --devices LIST        one engine per device, each in its own process: cuda:0,cuda:1 (or cpu,cpu)
+  --queue URL           redis://HOST:PORT: put runs on a BullMQ queue for \`sdflow worker\` processes
+  --max-attempts N      a run cut short by a crash or a lost worker is started at most N times (default 3)
+  --grace-s N           on SIGTERM/SIGINT, running runs get N seconds to finish before going back to the
+                        queue for the next start (default 10)
   --allow-origin URL    another origin allowed to use the API and WebSocket (repeatable)
   --max-queue N         runs waiting at most (default 100)
   --max-upload-mib N    upload cap (default 32)
 `;
 
 const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+const DEVICE_ENTRY = /^(cpu|webgpu|cuda(:\d{1,2})?)$/;
+const DEFAULT_GRACE_S = 10;
+
+export interface ServeCommandOptions extends ServeOptions {
+  /** Seconds running runs get to finish on SIGTERM/SIGINT. */
+  readonly graceS: number;
+}
 
 function positiveInt(name: string, value: string | undefined, allowZero = false): number | undefined {
   if (value === undefined) return undefined;
@@ -32,7 +45,7 @@ function positiveInt(name: string, value: string | undefined, allowZero = false)
   return n;
 }
 
-export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeOptions {
+export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServeCommandOptions {
   let values: ReturnType<typeof parse>['values'];
   try {
     const parsed = parse(argv);
@@ -50,7 +63,26 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const maxQueue = positiveInt('max-queue', values['max-queue']);
   const maxUploadMiB = positiveInt('max-upload-mib', values['max-upload-mib']);
   const token = values.token ?? (env.SDFLOW_TOKEN || undefined);
+  const devices = values.devices?.split(',').map((d) => d.trim());
+  const badDevice = devices?.find((d) => !DEVICE_ENTRY.test(d));
+  if (badDevice !== undefined) {
+    throw new UsageError(`--devices takes a comma-separated list of cpu, cuda, cuda:N or webgpu, got "${badDevice}"`);
+  }
+  if (values.queue !== undefined && !/^rediss?:\/\/[^\s]+$/.test(values.queue)) {
+    throw new UsageError(`--queue must be a redis:// URL, got "${values.queue}"`);
+  }
+  if (values.queue !== undefined && devices !== undefined) {
+    throw new UsageError('--queue and --devices exclude each other: with a queue, workers bring the devices');
+  }
+  const maxAttempts = positiveInt('max-attempts', values['max-attempts']);
+  const graceS = positiveInt('grace-s', values['grace-s'], true) ?? DEFAULT_GRACE_S;
+  const data = values.data ?? (env.SDFLOW_DATA || undefined);
   return {
+    graceS,
+    ...(data === undefined ? {} : { dataDir: path.resolve(data) }),
+    ...(devices === undefined ? {} : { devices }),
+    ...(values.queue === undefined ? {} : { queue: values.queue }),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
     host: values.host ?? '127.0.0.1',
     ...(port === undefined ? {} : { port }),
     ...(token === undefined ? {} : { token }),
@@ -83,6 +115,11 @@ function parse(argv: readonly string[]) {
       'allow-origin': { type: 'string', multiple: true },
       'max-queue': { type: 'string' },
       'max-upload-mib': { type: 'string' },
+      data: { type: 'string' },
+      devices: { type: 'string' },
+      queue: { type: 'string' },
+      'max-attempts': { type: 'string' },
+      'grace-s': { type: 'string' },
     },
   });
 }
@@ -93,7 +130,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const withOut = argv.map((a) => (a === '--out' ? '--output' : a));
-  let opts: ServeOptions;
+  let opts: ServeCommandOptions;
   try {
     opts = parseServeArgs(withOut);
   } catch (err) {
@@ -110,16 +147,24 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write(`sdflow listening on ${server.url}\n`);
   process.stdout.write(`  models: ${opts.modelsDir}\n  output: ${opts.outputDir}\n`);
+  if (opts.queue) process.stdout.write(`  queue: ${opts.queue} (runs go to sdflow worker processes)\n`);
+  if (opts.devices) process.stdout.write(`  devices: ${opts.devices.join(', ')}\n`);
   if (opts.token) process.stdout.write(`  token required: open ${server.url}/?token=<token>\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
+  const signal = await new Promise<string>((resolve) => {
+    const stop = (name: string) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      resolve();
+      // A second signal while stopping is acknowledged, not obeyed: exiting mid-step would lose the run's place.
+      const again = () => process.stdout.write('sdflow: still stopping (running runs go back to the queue)\n');
+      process.on('SIGINT', again);
+      process.on('SIGTERM', again);
+      resolve(name);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await server.close();
+  process.stdout.write(`sdflow: ${signal}: stopping; running runs get ${opts.graceS} s to finish\n`);
+  await server.close({ graceMs: opts.graceS * 1000 });
+  process.stdout.write('sdflow: stopped; queued runs wait in the job store for the next start\n');
   return 0;
 }

@@ -6,9 +6,9 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { catalog } from '@sdflow/nodes/catalog.ts';
 import { catalogToJson } from '@sdflow/nodes/catalog-json.ts';
-import { type BackendOptions, backendSpec } from '../engine/backend-spec.ts';
-import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
+import type { EngineLike } from '../jobs/engine-like.ts';
+import { JobStore } from '../jobs/job-store.ts';
 import {
   type AccessPolicy,
   checkHost,
@@ -22,7 +22,8 @@ import { serveEditor } from './editor-files.ts';
 import { handleApi } from './http-api.ts';
 import { HttpError, sendError } from './http-io.ts';
 import { Limits } from './limits.ts';
-import { type EngineLike, RunService } from './run-service.ts';
+import { RunService } from './run-service.ts';
+import { type StartedRunner, startRunner } from './start-runner.ts';
 import { WsHub } from './ws-hub.ts';
 
 // `sdflow serve`: the HTTP API, the WebSocket and the built editor on one port, 127.0.0.1 by default.
@@ -35,17 +36,25 @@ export interface ServeOptions {
   readonly modelsDir: string;
   readonly outputDir: string;
   readonly cacheDir: string;
+  /** The job store (every run and the history); default: the folder that holds the cache folder. */
+  readonly dataDir?: string;
   /** The built editor; default apps/editor/dist. */
   readonly editorDir?: string;
   /** Example workflows offered by GET /api/workflows; default the repository's workflows/. */
   readonly workflowsDir?: string;
   readonly device?: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+  /** One engine per entry (`cuda:0`, `cuda:1`, `cpu`...), each running one run at a time; default one on `device`. */
+  readonly devices?: readonly string[];
+  /** `redis://host:port`: runs go on this BullMQ queue for `sdflow worker` processes instead of local engines. */
+  readonly queue?: string;
+  /** A run left running by a crash or a lost worker is started at most this many times in all (default 3). */
+  readonly maxAttempts?: number;
   readonly limits?: Partial<Limits>;
   /** Extra origins allowed besides the server's own (e.g. http://localhost:5173 for a dev editor not proxied). */
   readonly allowedOrigins?: readonly string[];
   /** The backend factory the engine's worker loads; default: the ONNX backend (or SDFLOW_BACKEND). */
   readonly backend?: ModuleSpec;
-  /** An engine already started (it is not closed by close()); default: one started here. */
+  /** An engine already started (it is not closed by close()); default: one started here per device. */
   readonly engine?: EngineLike;
   /** Output cache budget in bytes. */
   readonly cacheBytes?: number;
@@ -59,7 +68,11 @@ export class ServeConfigError extends Error {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops taking runs and tells every client; running runs get `graceMs` (default 0) to finish, then go back to the
+   * queue, which waits on disk for the next start.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,14 +98,20 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   await mkdir(outputDir, { recursive: true });
   await mkdir(path.resolve(opts.cacheDir), { recursive: true });
 
-  const engine =
-    opts.engine ??
-    (await Engine.start({
-      backend: servedBackend(opts.backend ?? backendSpec(backendOptions(opts, modelsDir, outputDir))),
-      ...(opts.cacheBytes === undefined ? {} : { cacheBytes: opts.cacheBytes }),
-    }));
+  const store = JobStore.open(path.resolve(opts.dataDir ?? path.dirname(path.resolve(opts.cacheDir))));
+  let runner: StartedRunner;
+  try {
+    runner = await startRunner(opts, { store, modelsDir, outputDir, catalog, maxAttempts: opts.maxAttempts ?? 3 });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   const catalogJson = catalogToJson(catalog);
-  const service = new RunService(engine, catalog, limits.maxQueue, limits.maxHistory);
+  const service = new RunService(store, runner.runner, catalog, {
+    maxQueue: limits.maxQueue,
+    keepHistory: limits.keepHistory,
+  });
+  await service.start();
   const hub = new WsHub(service, limits, catalogJson.version);
   const policy: AccessPolicy = { token: opts.token, loopbackOnly: loopback, allowedOrigins: opts.allowedOrigins ?? [] };
   const editorDir = opts.editorDir ?? DEFAULT_EDITOR_DIR;
@@ -107,6 +126,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     startedAt,
     version: VERSION,
     clientCount: () => hub.clientCount,
+    stats: runner.stats,
   };
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -181,9 +201,10 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
       });
     });
   } catch (err) {
+    await service.stop(0);
     await hub.close();
-    service.close();
-    if (!opts.engine) await engine.close();
+    await runner.close();
+    store.close();
     throw new ServeConfigError(`cannot listen on ${host}:${opts.port ?? 8188}: ${(err as Error).message}`);
   }
   const port = (server.address() as AddressInfo).port;
@@ -193,32 +214,18 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   return {
     url,
     port,
-    close: () =>
+    close: (closeOpts = {}) =>
       (closing ??= (async () => {
+        await service.stop(closeOpts.graceMs ?? 0);
         await hub.close();
-        service.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        if (!opts.engine) await engine.close();
+        await runner.close();
+        store.close();
       })()),
   };
-}
-
-/** The backend wrapped so that GET /api/stats can read its counters (see served-backend.ts). */
-function servedBackend(inner: ModuleSpec): ModuleSpec {
-  return { module: path.join(here, 'served-backend.ts'), export: 'createServedBackend', options: { inner } };
-}
-
-/** The backend's options: the folders, the device, and where the embedding cache lives. */
-function backendOptions(
-  opts: ServeOptions,
-  modelsDir: string,
-  outputDir: string,
-): BackendOptions & { cacheDir: string } {
-  const device = opts.device === undefined || opts.device === 'auto' ? {} : { device: opts.device };
-  return { modelsDir, outputDir, cacheDir: path.resolve(opts.cacheDir), ...device };
 }
 
 /**
