@@ -2,41 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Api, finished } from './helpers/api.ts';
+import { historyOf, until } from './helpers/history.ts';
 import { makeDirs, type ServerProcess, startServer } from './helpers/server-process.ts';
 import { txt2img } from './helpers/workflows.ts';
 
 // The embedded job store on a real server process: kill -9 and SIGTERM lose no accepted run.
-
-interface HistoryRun {
-  runId: string;
-  status: string;
-  attempts?: number;
-  files: string[];
-  worker?: string;
-}
-
-async function historyOf(api: Api): Promise<HistoryRun[]> {
-  const runs: HistoryRun[] = [];
-  let before: string | undefined;
-  for (;;) {
-    const page = await api.json<{ runs: HistoryRun[]; next?: string }>(
-      `/api/history?limit=7${before ? `&before=${before}` : ''}`,
-    );
-    runs.push(...page.runs);
-    if (!page.next) return runs;
-    before = page.next;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const pngs = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.png')).sort();
 

@@ -79,7 +79,10 @@ export async function startProcess(cliArgs: readonly string[], ready: RegExp): P
     out += d.toString();
   });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sdflow ${cliArgs[0]} did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`sdflow ${cliArgs[0]} did not start within 60 s:\n${out}`)),
+      60_000,
+    );
     const onData = () => {
       const m = ready.exec(out);
       if (m) {
@@ -94,7 +97,8 @@ export async function startProcess(cliArgs: readonly string[], ready: RegExp): P
     });
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const running = () => child.exitCode === null && child.signalCode === null;

@@ -83,11 +83,11 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, seq);
 CREATE INDEX IF NOT EXISTS runs_by_end ON runs (finished_at, seq) WHERE finished_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS run_files (
+  source TEXT PRIMARY KEY,
   run_id TEXT NOT NULL,
-  source TEXT NOT NULL,
-  name TEXT NOT NULL UNIQUE,
-  PRIMARY KEY (run_id, source)
+  name TEXT NOT NULL UNIQUE
 );
+CREATE INDEX IF NOT EXISTS run_files_by_run ON run_files (run_id);
 `;
 
 interface Row {
@@ -367,19 +367,36 @@ export class JobStore {
   }
 
   /**
-   * The output name a worker's file `source` of this run has on this server: recorded before the file is
-   * written, so a run that executes again (another attempt) overwrites its own file instead of adding one.
+   * The output name here of a file a worker made (`source`: the worker's own, unique name for it), recorded before
+   * the file is written. A run served from a worker's cache names the file an earlier run shipped, and finds it.
    */
-  fileName(runId: string, source: string, allocate: (taken: (name: string) => boolean) => string): string {
+  fileName(source: string, runId: string, allocate: (taken: (name: string) => boolean) => string): string {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT name FROM run_files WHERE run_id = ? AND source = ?').get(runId, source) as
+      const row = this.db.prepare('SELECT name FROM run_files WHERE source = ?').get(source) as
         | { name: string }
         | undefined;
       if (row) return row.name;
       const taken = this.db.prepare('SELECT 1 FROM run_files WHERE name = ?');
       const name = allocate((n) => taken.get(n) !== undefined);
-      this.db.prepare('INSERT INTO run_files (run_id, source, name) VALUES (?, ?, ?)').run(runId, source, name);
+      this.db.prepare('INSERT INTO run_files (source, run_id, name) VALUES (?, ?, ?)').run(source, runId, name);
       return name;
+    })();
+  }
+
+  /** The name a worker's file already has here, if it was shipped before. */
+  knownFile(source: string): string | undefined {
+    return (this.db.prepare('SELECT name FROM run_files WHERE source = ?').get(source) as { name: string } | undefined)
+      ?.name;
+  }
+
+  /** Forgets the files a run's earlier attempt shipped (before it runs again); returns their names. */
+  dropFiles(runId: string): string[] {
+    return this.db.transaction(() => {
+      const names = (
+        this.db.prepare('SELECT name FROM run_files WHERE run_id = ?').all(runId) as { name: string }[]
+      ).map((r) => r.name);
+      this.db.prepare('DELETE FROM run_files WHERE run_id = ?').run(runId);
+      return names;
     })();
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { catalog } from '@sdflow/nodes/catalog.ts';
@@ -52,7 +52,10 @@ export interface RunningWorker {
 const PREVIEW_EVERY_MS = 250;
 
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<RunningWorker> {
+  // The engine's output folder. Shipped files are emptied, not removed: their names keep Save Image's counter going,
+  // so each file name stays unique for this worker's life (`origin`).
   const staging = await mkdtemp(path.join(tmpdir(), 'sdflow-worker-'));
+  const origin = `${opts.id}@${crypto.randomUUID()}`;
   const engine = await Engine.start({
     backend: opts.backend(staging),
     ...(opts.cacheBytes === undefined ? {} : { cacheBytes: opts.cacheBytes }),
@@ -88,11 +91,11 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
     if (e.type === 'nodeFinished') {
       for (const source of e.files) {
         later(async () =>
-          publish({ type: 'file', worker: opts.id, runId: run.runId, file: await readWireFile(staging, source) }),
+          publish({ type: 'file', origin, runId: run.runId, file: await readWireFile(staging, source) }),
         );
       }
     }
-    later(() => publish({ type: 'event', worker: opts.id, attempt: run.attempt, event: e }));
+    later(() => publish({ type: 'event', worker: opts.id, origin, attempt: run.attempt, event: e }));
   });
 
   await sub.subscribe(CONTROL_CHANNEL);
@@ -104,7 +107,6 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   let interruptedToRequeue = false;
   const processor = async (job: Job, token?: string): Promise<JobResult> => {
     const data = job.data as JobData;
-    await emptyFolder(staging);
     current = { runId: data.runId, attempt: job.attemptsStarted, chain: Promise.resolve(), previewAt: 0 };
     state = 'busy';
     models = [...new Set([...runModels(data.workflow, catalog), ...models])].slice(0, 4);
@@ -119,8 +121,13 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
         throw new WaitingError();
       }
       const files = await Promise.all(result.files.map((f) => readWireFile(staging, f)));
+      // In the return value now: BullMQ keeps it until the server has it.
+      await Promise.all(
+        files.map((f) => truncate(path.join(staging, path.basename(f.source)), 0).catch(() => undefined)),
+      );
       return {
         worker: opts.id,
+        origin,
         attempt: job.attemptsStarted,
         status: result.status,
         wallMs: result.wallMs,
@@ -188,10 +195,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   };
 }
 
-async function readWireFile(dir: string, source: string): Promise<{ source: string; data: string }> {
-  return { source, data: (await readFile(path.join(dir, path.basename(source)))).toString('base64') };
-}
-
-async function emptyFolder(dir: string): Promise<void> {
-  for (const name of await readdir(dir)) await rm(path.join(dir, name), { recursive: true, force: true });
+/** A file of the staging folder; without data when it was shipped before (emptied). */
+async function readWireFile(dir: string, source: string): Promise<{ source: string; data?: string }> {
+  const bytes = await readFile(path.join(dir, path.basename(source))).catch(() => Buffer.alloc(0));
+  return bytes.length === 0 ? { source } : { source, data: bytes.toString('base64') };
 }

@@ -86,7 +86,7 @@ export class RedisRunner implements Runner {
       this.serially(() => this.completed(jobId, returnvalue as unknown)),
     );
     this.events.on('failed', ({ jobId, failedReason }) => this.serially(() => this.failed(jobId, failedReason)));
-    this.events.on('stalled', ({ jobId }) => this.serially(async () => this.stalled(jobId)));
+    this.events.on('stalled', ({ jobId }) => this.serially(() => this.stalled(jobId)));
     await this.events.waitUntilReady();
     // Listening first, then looking: what ended while the server was down is recorded now.
     await this.serially(() => this.reconcile());
@@ -158,12 +158,13 @@ export class RedisRunner implements Runner {
     const run = this.opts.store.get(runId);
     if (!run || (run.status !== 'queued' && run.status !== 'running')) return;
     if (msg.type === 'file') {
-      await this.files.write(runId, msg.file);
+      if (msg.file.data !== undefined) await this.files.write(msg.origin, runId, msg.file.source, msg.file.data);
       return;
     }
     const e = msg.event;
+    if (e.type === 'runStarted' && msg.attempt > 1) await this.files.discard(runId);
     sink.event(
-      e.type === 'nodeFinished' ? { ...e, files: e.files.map((f) => this.files.nameOf(runId, f)) } : e,
+      e.type === 'nodeFinished' ? { ...e, files: e.files.map((f) => this.files.nameOf(msg.origin, runId, f)) } : e,
       msg.worker,
       msg.attempt,
     );
@@ -174,7 +175,13 @@ export class RedisRunner implements Runner {
     if (!parsed.success) return this.failed(runId, 'the worker returned no result sdflow can read');
     const r = parsed.data;
     const files: string[] = [];
-    for (const f of r.files) files.push(await this.files.write(runId, f));
+    for (const f of r.files) {
+      const name =
+        f.data === undefined
+          ? this.files.known(r.origin, f.source)
+          : await this.files.write(r.origin, runId, f.source, f.data);
+      if (name !== undefined) files.push(name);
+    }
     const e: RunEvent =
       r.status === 'finished'
         ? { type: 'runFinished', runId, wallMs: r.wallMs, files }
@@ -194,7 +201,8 @@ export class RedisRunner implements Runner {
   }
 
   /** BullMQ moved the job of a lost worker back to the queue: clients see it waiting again. */
-  private stalled(runId: string): void {
+  private async stalled(runId: string): Promise<void> {
+    await this.files.discard(runId);
     if (this.opts.store.requeue(runId, true)) this.sink?.event({ type: 'runQueued', runId, position: 0 }, 'queue');
   }
 
@@ -212,7 +220,10 @@ export class RedisRunner implements Runner {
       const job: Job | undefined = await this.queue.getJob(run.runId);
       if (!job) {
         // Stored but never queued (the server stopped in between), or lost with a Redis that kept nothing.
-        if (run.status === 'running') store.requeue(run.runId, true);
+        if (run.status === 'running') {
+          await this.files.discard(run.runId);
+          store.requeue(run.runId, true);
+        }
         await this.add(run.runId);
         continue;
       }

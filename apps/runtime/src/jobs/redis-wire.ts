@@ -20,13 +20,18 @@ export interface JobData {
   readonly targets?: readonly string[];
 }
 
-/** A file a run wrote, carried to the server (which owns the output folder) as base64. */
-export const WireFile = z.object({ source: z.string().max(200), data: z.string() });
+/**
+ * A file a run wrote, carried to the server (which owns the output folder) as base64; without data when it was
+ * shipped before (a run served from the worker's cache names the files of the run that made them).
+ */
+export const WireFile = z.object({ source: z.string().max(200), data: z.string().optional() });
 export type WireFile = z.infer<typeof WireFile>;
 
 /** A finished job's return value: the run's outcome and every file it wrote. */
 export const JobResult = z.object({
   worker: z.string(),
+  /** One life of a worker (a fresh id each start): its file names are unique within it. */
+  origin: z.string(),
   attempt: z.number().int(),
   status: z.enum(['finished', 'failed', 'interrupted']),
   wallMs: z.number(),
@@ -37,8 +42,14 @@ export const JobResult = z.object({
 export type JobResult = z.infer<typeof JobResult>;
 
 export const WorkerMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('event'), worker: z.string(), attempt: z.number().int(), event: RunEvent }),
-  z.object({ type: z.literal('file'), worker: z.string(), runId: z.string(), file: WireFile }),
+  z.object({
+    type: z.literal('event'),
+    worker: z.string(),
+    origin: z.string(),
+    attempt: z.number().int(),
+    event: RunEvent,
+  }),
+  z.object({ type: z.literal('file'), origin: z.string(), runId: z.string(), file: WireFile }),
   z.object({
     type: z.literal('preview'),
     runId: z.string(),

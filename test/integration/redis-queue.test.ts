@@ -1,0 +1,145 @@
+import { spawnSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Api, finished } from './helpers/api.ts';
+import { historyOf, until } from './helpers/history.ts';
+import { type RedisProcess, startRedis } from './helpers/redis-process.ts';
+import { makeDirs, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
+import { txt2img } from './helpers/workflows.ts';
+
+// `sdflow serve --queue` with `sdflow worker` processes on a real redis-server: runs survive a worker killed
+// mid-run and a server restart, each ends exactly once, and every file lands in the server's output folder.
+
+interface WorkerStat {
+  id: string;
+  state: string;
+  runId?: string;
+}
+
+// Like the browser tests: without Debian's redis-server they are skipped locally, and fail in CI (which installs it).
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow worker processes', () => {
+  let redis: RedisProcess;
+  let dirs: Awaited<ReturnType<typeof makeDirs>>;
+  let server: ServerProcess | undefined;
+  const workers: ServerProcess[] = [];
+
+  const startWorker = (id: string) =>
+    startProcess(
+      [
+        'worker',
+        '--queue',
+        redis.url,
+        '--device',
+        'cpu',
+        '--models',
+        dirs.models,
+        '--cache',
+        path.join(dirs.root, `cache-${id}`),
+        '--id',
+        id,
+        '--lock-s',
+        '2',
+        '--grace-s',
+        '0',
+      ],
+      /sdflow worker \S+ ready/,
+    ).then((w) => {
+      workers.push(w);
+      return w;
+    });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  afterEach(async () => {
+    await server?.stop();
+    await Promise.all(workers.splice(0).map((w) => w.stop()));
+    await dirs?.remove();
+  });
+
+  it('finishes 16 runs exactly once with a worker killed mid-run and a third started late', async () => {
+    dirs = await makeDirs();
+    server = await startServer(dirs, ['--queue', redis.url]);
+    const api = new Api(server.url);
+    await Promise.all([startWorker('w1'), startWorker('w2')]);
+    const clients = await Promise.all([TestClient.connect(api.wsUrl), TestClient.connect(api.wsUrl)]);
+
+    const runIds: string[] = [];
+    for (let i = 0; i < 16; i++) runIds.push(await api.queue(txt2img({ seed: 100 + i, steps: 100, prefix: 'rq' })));
+    // w1 mid-run: its run is past its first steps.
+    const lost = await until('w1 mid-run', async () => {
+      const w1 = (await api.json<{ workers: WorkerStat[] }>('/api/stats')).workers.find((w) => w.id === 'w1');
+      const runId = w1?.state === 'busy' ? w1.runId : undefined;
+      const progressed = clients[0]!
+        .ofRun(runId ?? '')
+        .some((m) => m.type === 'nodeProgress' && m.nodeId === 'denoise');
+      return progressed ? runId : undefined;
+    });
+    await workers[0]!.kill9();
+    await startWorker('w3');
+
+    const history = await until('16 ended runs', async () => {
+      const runs = await historyOf(api);
+      return runIds.every((id) => runs.some((r) => r.runId === id)) ? runs : undefined;
+    });
+    const ours = history.filter((r) => runIds.includes(r.runId));
+    expect(ours).toHaveLength(16);
+    expect(ours.map((r) => r.status)).toEqual(Array(16).fill('finished'));
+    // The lost run was taken over by another worker (BullMQ's stalled-job check) and ran once more.
+    const taken = ours.find((r) => r.runId === lost)!;
+    expect(taken.attempts).toBe(2);
+    expect(['w2', 'w3']).toContain(taken.worker);
+    expect(ours.some((r) => r.worker === 'w3')).toBe(true);
+    // 16 distinct files, in the server's own output folder, and nothing else (no copy from the lost attempt).
+    const files = (await readdir(dirs.output)).filter((n) => n.startsWith('rq_'));
+    expect(files).toHaveLength(16);
+    expect(new Set(ours.flatMap((r) => r.files))).toEqual(new Set(files));
+    // Both clients followed every run: progress and its one end.
+    for (const client of clients) {
+      for (const runId of runIds) {
+        await finished(client, runId);
+        const runEvents = client.ofRun(runId);
+        expect(runEvents.some((m) => m.type === 'nodeProgress')).toBe(true);
+        expect(runEvents.filter((m) => m.type === 'runFinished')).toHaveLength(1);
+      }
+      await client.close();
+    }
+    // Each worker is listed with its device and the model it ran.
+    const stats = await api.json<{ workers: (WorkerStat & { device: string; models: string[] })[] }>('/api/stats');
+    expect(stats.workers.find((w) => w.id === 'w3')).toMatchObject({ device: 'cpu', models: ['tiny'] });
+  });
+
+  it('loses nothing when the server restarts mid-queue', async () => {
+    dirs = await makeDirs();
+    server = await startServer(dirs, ['--queue', redis.url]);
+    let api = new Api(server.url);
+    await startWorker('w4');
+    const client = await TestClient.connect(api.wsUrl);
+    const runIds: string[] = [];
+    for (let i = 0; i < 8; i++) runIds.push(await api.queue(txt2img({ seed: 200 + i, steps: 40, prefix: 'rs' })));
+    await finished(client, runIds[1]!);
+    await client.close();
+    await server.stop();
+    // While the server is down the worker goes on; what it finishes is read back from the queue at the next start.
+    await new Promise((r) => setTimeout(r, 1500));
+    server = await startServer(dirs, ['--queue', redis.url]);
+    api = new Api(server.url);
+
+    const history = await until('8 ended runs', async () => {
+      const runs = await historyOf(api);
+      return runIds.every((id) => runs.some((r) => r.runId === id)) ? runs : undefined;
+    });
+    const ours = history.filter((r) => runIds.includes(r.runId));
+    expect(ours.map((r) => r.status)).toEqual(Array(8).fill('finished'));
+    const files = (await readdir(dirs.output)).filter((n) => n.startsWith('rs_'));
+    expect(files).toHaveLength(8);
+    expect(new Set(ours.flatMap((r) => r.files))).toEqual(new Set(files));
+  });
+});
