@@ -159,7 +159,10 @@ export class LocalRunner implements Runner {
       const job = this.store.job(next.runId);
       if (!job) continue;
       const models = runModels(job.workflow, this.opts.catalog);
-      const slot = free.find((s) => models.some((m) => s.models.includes(m))) ?? free[0]!;
+      // A device that holds the run's model; else the one holding the fewest, so loaded models stay where they are.
+      const slot =
+        free.find((s) => models.some((m) => s.models.includes(m))) ??
+        free.reduce((a, b) => (b.models.length < a.models.length ? b : a));
       if (!this.store.claim(next.runId, slot.id)) continue;
       slot.runId = next.runId;
       slot.models = [...slot.models.filter((m) => !models.includes(m)), ...models].slice(-MODELS_REMEMBERED);
