@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Api, finished } from './helpers/api.ts';
+import { Api, finished, runEnd } from './helpers/api.ts';
 import { historyOf, until } from './helpers/history.ts';
 import { type RedisProcess, startRedis } from './helpers/redis-process.ts';
 import { makeDirs, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
@@ -72,7 +72,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     const clients = await Promise.all([TestClient.connect(api.wsUrl), TestClient.connect(api.wsUrl)]);
 
     const runIds: string[] = [];
-    for (let i = 0; i < 16; i++) runIds.push(await api.queue(txt2img({ seed: 100 + i, steps: 100, prefix: 'rq' })));
+    for (let i = 0; i < 16; i++) runIds.push(await api.queue(txt2img({ seed: 100 + i, steps: 60, prefix: 'rq' })));
     // w1 mid-run: its run is past its first steps.
     const lost = await until('w1 mid-run', async () => {
       const w1 = (await api.json<{ workers: WorkerStat[] }>('/api/stats')).workers.find((w) => w.id === 'w1');
@@ -141,5 +141,31 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     const files = (await readdir(dirs.output)).filter((n) => n.startsWith('rs_'));
     expect(files).toHaveLength(8);
     expect(new Set(ours.flatMap((r) => r.files))).toEqual(new Set(files));
+  });
+
+  it('reaches the worker that holds a run with an interrupt, and drops a queued run before any worker takes it', async () => {
+    dirs = await makeDirs();
+    server = await startServer(dirs, ['--queue', redis.url]);
+    const api = new Api(server.url);
+    await startWorker('w5');
+    const client = await TestClient.connect(api.wsUrl);
+    const long = await api.queue(txt2img({ steps: 1000, seed: 9, prefix: 'ri', previewMethod: 'none' }));
+    const waiting = await api.queue(txt2img({ seed: 10, prefix: 'ri' }));
+    await client.waitForMessage(
+      (m) => m.type === 'nodeProgress' && m.runId === long && (m.value as number) >= 2,
+      'the long run under way on the worker',
+    );
+    expect(await (await api.post('/api/interrupt', { runId: waiting })).json()).toMatchObject({ interrupted: true });
+    expect(await (await api.post('/api/interrupt', { runId: long })).json()).toMatchObject({ interrupted: true });
+    const end = await runEnd(client, long);
+    expect(end).toMatchObject({ type: 'runInterrupted', nodeId: 'denoise' });
+    const steps = client.ofRun(long).flatMap((m) => (m.type === 'nodeProgress' ? [m.value as number] : []));
+    expect(Math.max(...steps)).toBeLessThan(1000);
+    // The dropped run never started anywhere; the worker is free for the next one.
+    const after = await api.queue(txt2img({ seed: 11, prefix: 'ri' }));
+    await finished(client, after);
+    expect(client.ofRun(waiting).map((m) => m.type)).toEqual(['runQueued', 'runInterrupted']);
+    expect(await api.json(`/api/history/${waiting}`)).toMatchObject({ status: 'interrupted' });
+    await client.close();
   });
 });
