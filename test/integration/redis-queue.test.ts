@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api, finished, runEnd } from './helpers/api.ts';
 import { historyOf, until } from './helpers/history.ts';
 import { type RedisProcess, startRedis } from './helpers/redis-process.ts';
-import { makeDirs, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
+import { makeDirs, runToExit, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
 import { txt2img } from './helpers/workflows.ts';
 
 // `sdflow serve --queue` with `sdflow worker` processes on a real redis-server: runs survive a worker killed
@@ -167,5 +167,20 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     expect(client.ofRun(waiting).map((m) => m.type)).toEqual(['runQueued', 'runInterrupted']);
     expect(await api.json(`/api/history/${waiting}`)).toMatchObject({ status: 'interrupted' });
     await client.close();
+  });
+});
+
+describe('a queue that cannot be reached', () => {
+  it('stops serve and worker at start with one line naming the URL (exit 2)', async () => {
+    for (const args of [
+      ['serve', '--port', '0', '--queue', 'redis://127.0.0.1:1'],
+      ['worker', '--queue', 'redis://127.0.0.1:1'],
+    ]) {
+      const { code, output } = await runToExit(args);
+      expect(code).toBe(2);
+      expect(output.trim().split('\n')).toEqual([
+        expect.stringMatching(/^sdflow (serve|worker): cannot reach the Redis queue at redis:\/\/127\.0\.0\.1:1/),
+      ]);
+    }
   });
 });

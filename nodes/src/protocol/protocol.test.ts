@@ -60,8 +60,11 @@ describe('server events', () => {
           nodes: ['a', 'd'],
           nodeStates: { a: { status: 'cached', files: [] }, d: { status: 'running', value: 3, max: 30, files: [] } },
         },
+        active: [{ runId: 'r1', queuedAt: 0, startedAt: 1, nodes: [], nodeStates: {}, worker: 'local-1', attempts: 2 }],
         history: [{ runId: 'r0', queuedAt: 0, finishedAt: 5, status: 'finished', files: ['x.png'], nodeStates: {} }],
       },
+      { type: 'historyDeleted', runIds: ['r0'] },
+      { type: 'serverStopping', graceMs: 10_000 },
     ];
     for (const e of events) expect(parseServerEvent(JSON.stringify(e))).toEqual({ ok: true, value: e });
     const types = ServerEventSchema.options.map((o) => o.shape.type.value);

@@ -89,7 +89,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
       }),
     });
   } catch (err) {
-    throw new UsageError(`cannot start the worker on ${url}: ${(err as Error).message}`);
+    throw new UsageError((err as Error).message);
   }
   process.stdout.write(`sdflow worker ${id} ready on ${device}, queue ${url}\n`);
   const signal = await new Promise<string>((resolve) => {

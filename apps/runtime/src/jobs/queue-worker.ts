@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { EngineEvent } from '../engine/engine.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
+import { assertRedisReachable } from './redis-reachable.ts';
 import {
   CONTROL_CHANNEL,
   ControlMessage,
@@ -52,6 +53,7 @@ export interface RunningWorker {
 const PREVIEW_EVERY_MS = 250;
 
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<RunningWorker> {
+  await assertRedisReachable(opts.url);
   // The engine's output folder. Shipped files are emptied, not removed: their names keep Save Image's counter going,
   // so each file name stays unique for this worker's life (`origin`).
   const staging = await mkdtemp(path.join(tmpdir(), 'sdflow-worker-'));

@@ -3,6 +3,7 @@ import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobStore } from './job-store.ts';
 import { OutputImport } from './output-import.ts';
+import { assertRedisReachable } from './redis-reachable.ts';
 import {
   CONTROL_CHANNEL,
   type ControlMessage,
@@ -34,6 +35,7 @@ export interface RedisRunnerOptions {
 }
 
 export async function startRedisRunner(opts: RedisRunnerOptions) {
+  await assertRedisReachable(opts.url);
   const runner = new RedisRunner(opts);
   await runner.connect();
   return { runner, stats: async () => ({}), close: () => runner.close() };

@@ -98,12 +98,19 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   await mkdir(outputDir, { recursive: true });
   await mkdir(path.resolve(opts.cacheDir), { recursive: true });
 
-  const store = JobStore.open(path.resolve(opts.dataDir ?? path.dirname(path.resolve(opts.cacheDir))));
+  let store: JobStore;
+  try {
+    store = JobStore.open(path.resolve(opts.dataDir ?? path.dirname(path.resolve(opts.cacheDir))));
+  } catch (err) {
+    throw new ServeConfigError((err as Error).message);
+  }
   let runner: StartedRunner;
   try {
     runner = await startRunner(opts, { store, modelsDir, outputDir, catalog, maxAttempts: opts.maxAttempts ?? 3 });
   } catch (err) {
     store.close();
+    // A queue that can't be reached is a setting to fix, said in one line (the engine's own failures stay errors).
+    if (opts.queue) throw new ServeConfigError((err as Error).message);
     throw err;
   }
   const catalogJson = catalogToJson(catalog);
