@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { type RedisProcess, startRedis } from '@sdflow/runtime/bench/redis-server.ts';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api, finished, runEnd } from './helpers/api.ts';
 import { historyOf, until } from './helpers/history.ts';
-import { type RedisProcess, startRedis } from './helpers/redis-process.ts';
 import { makeDirs, runToExit, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
 import { txt2img } from './helpers/workflows.ts';
 

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
+import { startRedis } from './redis-server.ts';
 
 // `sdflow bench --throughput`: runs per minute through the whole service (HTTP in, files out) with 1, 2, 4...
 // `sdflow worker` processes on a real redis-server, and the same through the embedded store; plus the time one run
@@ -27,17 +27,6 @@ interface Proc {
   readonly child: ChildProcess;
   readonly url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts a process and waits for the line `ready` matches (its first group, if any, is its URL). */
@@ -183,13 +172,8 @@ export async function throughputBench(argv: readonly string[]): Promise<void> {
     await embedded.stop();
 
     for (const n of counts) {
-      const port = await freePort();
-      const redis = await launch(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        /Ready to accept connections/,
-      );
-      const queue = `redis://127.0.0.1:${port}`;
+      const redis = await startRedis();
+      const queue = redis.url;
       const server = await serve(`redis-${n}`, ['--queue', queue]);
       const workers = await Promise.all(
         Array.from({ length: n }, (_, i) =>
@@ -215,7 +199,7 @@ export async function throughputBench(argv: readonly string[]): Promise<void> {
       if (n === 1) latencies.redis = await latency(server.url);
       await server.stop();
       await Promise.all(workers.map((w) => w.stop()));
-      redis.child.kill('SIGKILL');
+      await redis.stop();
     }
   } finally {
     await rm(root, { recursive: true, force: true });

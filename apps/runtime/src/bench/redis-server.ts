@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
-// A real redis-server (Debian's package; .ci/run installs it) on a free loopback port, persistence off, for the
-// tests of `sdflow serve --queue` and `sdflow worker`.
+// A throwaway redis-server (Debian's package; .ci/run installs it) on a free loopback port, persistence off: for the
+// queue throughput benchmark and the tests of `sdflow serve --queue` and `sdflow worker`. Not part of the product.
 
 export interface RedisProcess {
   readonly url: string;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

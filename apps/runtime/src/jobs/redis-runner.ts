@@ -176,6 +176,8 @@ export class RedisRunner implements Runner {
     const parsed = JobResult.safeParse(typeof value === 'string' ? safeJson(value) : value);
     if (!parsed.success) return this.failed(runId, 'the worker returned no result sdflow can read');
     const r = parsed.data;
+    // An attempt the server never saw start (it was down): an earlier attempt's files may still be here.
+    if (r.attempt > 1 && (this.opts.store.get(runId)?.attempts ?? 0) < r.attempt) await this.files.discard(runId);
     const files: string[] = [];
     for (const f of r.files) {
       const name =
