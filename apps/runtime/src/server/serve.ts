@@ -265,4 +265,3 @@ function refuseUpgrade(socket: Duplex, status: number, code: string, message: st
   );
 }
 
-export { serveCommand } from './serve-command.ts';
