@@ -32,6 +32,29 @@ export interface NodeDefinition<
   readonly isOutput?: boolean;
   /** Upgrades params saved with an older `version` of this node type (fromVersion < version). */
   readonly migrateParams?: (params: Readonly<Record<string, unknown>>, fromVersion: number) => Record<string, unknown>;
+  /**
+   * What a run of this node costs, for refusing runs that cannot fit before they start (graph/run-cost.ts); `latent`
+   * is what its LATENT input stands for, where known. Method syntax: checked bivariantly, as NodeType.run.
+   */
+  cost?(params: z.infer<P>, latent: ImageSize | undefined): NodeCost;
+}
+
+/** The images a latent stands for: size in pixels and how many. */
+export interface ImageSize {
+  readonly width: number;
+  readonly height: number;
+  readonly batch: number;
+}
+
+/** A node's estimated cost: the images its LATENT output stands for, its working memory and its work. */
+export interface NodeCost {
+  readonly latent?: ImageSize;
+  /** Working memory (activations) while it runs, in bytes; model weights not included. */
+  readonly bytes?: number;
+  /** UNet evaluations, in units of one 1024x1024 image (about 15 ms each on an H100 in fp16). */
+  readonly work?: number;
+  /** What dominates, for the refusal message ("UNet activations", "VAE decode of 4 images"). */
+  readonly what?: string;
 }
 
 type InputValues<I extends Record<string, InputSpec>> = {

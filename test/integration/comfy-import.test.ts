@@ -69,9 +69,10 @@ describe('ComfyUI files on the tiny model', () => {
     ]);
 
   it('sdflow validate reads the editor format and prints the mapping report on stderr', async () => {
-    const r = await sdflow(['validate', files.ui]);
-    expect(r.stdout).toBe('ok\n');
-    expect(r.code).toBe(0);
+    const r = await sdflow(['validate', files.ui, '--models', dirs.models]);
+    // The checkpoint the ComfyUI file names is not in this models folder: said by name, with what is there.
+    expect(r.stdout).toMatch(/node "4" \(loadModel\): param "model": no model "sd_xl_base_1\.0".*"tiny"/);
+    expect(r.code).toBe(2);
     const lines = r.stderr.split('\n');
     expect(lines[0]).toBe('ComfyUI editor workflow (sdxl.json): 7 node(s) mapped, 0 not mapped, 1 skipped');
     expect(lines).toEqual(expect.arrayContaining(['  mapped      3 KSampler -> "5", "3"']));

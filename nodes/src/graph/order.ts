@@ -5,7 +5,7 @@ import type { Workflow } from './workflow.ts';
 
 /** Ids of the nodes a node reads from, once each, in input order. */
 export function dependenciesOf(workflow: Workflow, id: string): string[] {
-  const node = workflow.nodes[id];
+  const node = Object.hasOwn(workflow.nodes, id) ? workflow.nodes[id] : undefined;
   if (!node) throw new Error(`unknown node "${id}"`);
   return [...new Set(Object.values(node.inputs).map((r) => r.node))];
 }
@@ -43,23 +43,41 @@ export function downstreamOf(workflow: Workflow, ids: Iterable<string>): Set<str
 
 /**
  * Dependency order of the given nodes (all nodes by default): each after the nodes it reads from; ties keep
- * document order, so the order is deterministic. Throws on a cycle.
+ * document order, so the order is deterministic. Throws on a cycle. Linear in nodes and edges (a wave at a time:
+ * every node whose inputs are done, in document order), so a 20,000-node chain plans in milliseconds.
  */
 export function topoOrder(workflow: Workflow, subset?: Iterable<string>): string[] {
   const ids = subset ? new Set(subset) : new Set(Object.keys(workflow.nodes));
   const docOrder = Object.keys(workflow.nodes).filter((id) => ids.has(id));
-  const remaining = new Map(docOrder.map((id) => [id, dependenciesOf(workflow, id).filter((d) => ids.has(d))]));
-  const done = new Set<string>();
-  const order: string[] = [];
-  while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => deps.every((d) => done.has(d))).map(([id]) => id);
-    if (ready.length === 0)
-      throw new Error(`cycle among nodes ${[...remaining.keys()].map((n) => `"${n}"`).join(', ')}`);
-    for (const id of ready) {
-      remaining.delete(id);
-      done.add(id);
-      order.push(id);
+  const position = new Map(docOrder.map((id, i) => [id, i]));
+  const waiting = new Map<string, number>();
+  const readers = new Map<string, string[]>();
+  for (const id of docOrder) {
+    const deps = dependenciesOf(workflow, id).filter((d) => position.has(d));
+    waiting.set(id, deps.length);
+    for (const d of deps) {
+      const list = readers.get(d);
+      if (list) list.push(id);
+      else readers.set(d, [id]);
     }
+  }
+  const order: string[] = [];
+  let wave = docOrder.filter((id) => waiting.get(id) === 0);
+  while (wave.length > 0) {
+    const next: string[] = [];
+    for (const id of wave) {
+      order.push(id);
+      for (const r of readers.get(id) ?? []) {
+        const left = waiting.get(r)! - 1;
+        waiting.set(r, left);
+        if (left === 0) next.push(r);
+      }
+    }
+    wave = next.sort((a, b) => position.get(a)! - position.get(b)!);
+  }
+  if (order.length < docOrder.length) {
+    const stuck = docOrder.filter((id) => waiting.get(id)! > 0);
+    throw new Error(`cycle among nodes ${stuck.map((n) => `"${n}"`).join(', ')}`);
   }
   return order;
 }
@@ -67,12 +85,12 @@ export function topoOrder(workflow: Workflow, subset?: Iterable<string>): string
 /** The nodes a run needs, in dependency order: those upstream of the targets, or of every output node by default. */
 export function planNodes(workflow: Workflow, catalog: Catalog, targets?: readonly string[]): string[] {
   for (const t of targets ?? []) {
-    if (!workflow.nodes[t]) throw new Error(`target node "${t}" does not exist`);
+    if (!Object.hasOwn(workflow.nodes, t)) throw new Error(`target node "${t}" does not exist`);
   }
   const roots =
     targets ??
     Object.entries(workflow.nodes)
-      .filter(([, node]) => catalog[node.type]?.def.isOutput)
+      .filter(([, node]) => Object.hasOwn(catalog, node.type) && catalog[node.type]?.def.isOutput)
       .map(([id]) => id);
   return topoOrder(workflow, upstreamOf(workflow, roots));
 }

@@ -8,6 +8,7 @@ export const PROBLEM_CODES = [
   'unsupportedVersion',
   'migrationFailed',
   'invalidNodeId',
+  'reservedKey',
   'invalidNode',
   'unknownNodeType',
   'nodeVersionTooNew',
@@ -23,6 +24,9 @@ export const PROBLEM_CODES = [
   'paramInvalid',
   'unknownParam',
   'unknownTarget',
+  'runTooLarge',
+  'unknownModel',
+  'latentSize',
   'noOutputs',
 ] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];

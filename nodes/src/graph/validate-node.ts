@@ -27,7 +27,7 @@ export function checkParams(id: string, node: WorkflowNode, def: NodeDefinition)
   const label = `node "${id}" (${def.type})`;
   const known = def.params.shape as Record<string, z.ZodType>;
   for (const key of Object.keys(node.params)) {
-    if (!(key in known)) {
+    if (!Object.hasOwn(known, key)) {
       const names = Object.keys(known);
       problems.push(
         problem(
@@ -83,7 +83,7 @@ export function checkInputs(
   const problems: Problem[] = [];
   const label = `node "${id}" (${def.type})`;
   for (const [port, spec] of Object.entries(def.inputs)) {
-    if (!spec.optional && !(port in node.inputs)) {
+    if (!spec.optional && !Object.hasOwn(node.inputs, port)) {
       problems.push(
         problem('missingInput', `${label}: required input "${port}" (${spec.type}) is not connected`, {
           nodeId: id,
@@ -94,7 +94,7 @@ export function checkInputs(
   }
   for (const [port, ref] of Object.entries(node.inputs)) {
     const where = { nodeId: id, port };
-    const spec = def.inputs[port];
+    const spec = Object.hasOwn(def.inputs, port) ? def.inputs[port] : undefined;
     if (!spec) {
       const names = Object.keys(def.inputs);
       problems.push(
@@ -114,7 +114,7 @@ export function checkInputs(
       continue;
     }
     if (!source.def) continue; // its own problem (unknown type, malformed node) is reported there
-    const output = source.def.outputs[ref.output];
+    const output = Object.hasOwn(source.def.outputs, ref.output) ? source.def.outputs[ref.output] : undefined;
     if (!output) {
       const names = Object.keys(source.def.outputs);
       problems.push(

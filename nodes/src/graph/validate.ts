@@ -5,7 +5,7 @@ import { migrateDocument, migrateNodeParams } from './migrate.ts';
 import { parseJson } from './parse-json.ts';
 import { type Problem, problem } from './problem.ts';
 import { checkInputs, checkParams, type NodeFacts } from './validate-node.ts';
-import { NodeId, Ui, Workflow, WorkflowNode } from './workflow.ts';
+import { NodeId, Ui, WORKFLOW_VERSION, Workflow, WorkflowNode } from './workflow.ts';
 
 // Validation reports every problem at once: structure, then each node on its own, then the graph.
 
@@ -40,13 +40,10 @@ export function validateWorkflow(input: unknown, catalog: Catalog, options: Vali
   const doc = migrated.doc;
   const problems: Problem[] = [];
 
-  for (const [key, schema] of [
-    ['meta', Workflow.shape.meta],
-    ['ui', Ui.optional()],
-  ] as const) {
-    const r = (schema as z.ZodType).safeParse(doc[key]);
-    if (!r.success) problems.push(...structureProblems(r.error.issues, [key]));
-  }
+  const meta = Workflow.shape.meta.safeParse(doc.meta);
+  if (!meta.success) problems.push(...structureProblems(meta.error.issues, ['meta']));
+  const ui = Ui.optional().safeParse(doc.ui);
+  if (!ui.success) problems.push(...structureProblems(ui.error.issues, ['ui']));
 
   const facts = new Map<string, NodeFacts>();
   if (!isRecord(doc.nodes)) {
@@ -67,10 +64,16 @@ export function validateWorkflow(input: unknown, catalog: Catalog, options: Vali
   }
   if (problems.length > 0) return { ok: false, problems };
 
-  const nodes = Object.fromEntries([...facts].map(([id, f]) => [id, f.node]));
-  const workflow = Workflow.safeParse({ ...doc, nodes });
-  if (!workflow.success) return { ok: false, problems: structureProblems(workflow.error.issues, []) };
-  return { ok: true, workflow: workflow.data, migrations: migrated.applied };
+  // Every part is parsed by now (nodes one by one, above): assembled, not parsed a second time, which would double
+  // the time a large workflow waits before it runs.
+  const nodes = Object.fromEntries([...facts].map(([id, f]) => [id, f.node!]));
+  const workflow: Workflow = {
+    version: WORKFLOW_VERSION,
+    meta: meta.data!,
+    nodes,
+    ...(ui.data === undefined ? {} : { ui: ui.data }),
+  };
+  return { ok: true, workflow, migrations: migrated.applied };
 }
 
 function nodeFacts(id: string, raw: unknown, catalog: Catalog, problems: Problem[]): NodeFacts {
@@ -79,12 +82,21 @@ function nodeFacts(id: string, raw: unknown, catalog: Catalog, problems: Problem
       problem('invalidNodeId', `node id "${id}" is invalid: ids are 1-64 letters, digits, _ or -`, { nodeId: id }),
     );
   }
+  if (id === RESERVED_KEY) {
+    problems.push(problem('reservedKey', reservedMessage(`node id "${id}"`), { nodeId: id }));
+    return {};
+  }
+  const reserved = reservedKeyProblem(id, raw);
+  if (reserved) {
+    problems.push(reserved);
+    return {};
+  }
   const parsed = WorkflowNode.safeParse(raw);
   if (!parsed.success) {
     problems.push(...structureProblems(parsed.error.issues, ['nodes', id]));
     return {};
   }
-  const nodeType = catalog[parsed.data.type];
+  const nodeType = Object.hasOwn(catalog, parsed.data.type) ? catalog[parsed.data.type] : undefined;
   if (!nodeType) {
     const message = `node "${id}": unknown node type "${parsed.data.type}"`;
     problems.push(problem('unknownNodeType', message, { nodeId: id }));
@@ -102,6 +114,31 @@ function nodeFacts(id: string, raw: unknown, catalog: Catalog, problems: Problem
     );
   }
   return { node: migrateNodeParams(parsed.data, def), def };
+}
+
+// JSON may name a key "__proto__", but a JavaScript object built from it by assignment (as schema parsing does)
+// turns it into the object's prototype and the entry vanishes: refused by name instead of lost silently. Every
+// other name that Object.prototype also has ("constructor", "toString", ...) is an ordinary id or key.
+const RESERVED_KEY = '__proto__';
+
+const reservedMessage = (what: string) =>
+  `${what} is reserved (JavaScript objects treat "__proto__" specially); choose another name`;
+
+function reservedKeyProblem(id: string, raw: unknown): Problem | undefined {
+  if (!isRecord(raw)) return undefined;
+  for (const [field, as] of [
+    ['params', 'param'],
+    ['inputs', 'port'],
+  ] as const) {
+    const entries = raw[field];
+    if (isRecord(entries) && Object.hasOwn(entries, RESERVED_KEY)) {
+      return problem('reservedKey', reservedMessage(`node "${id}": ${as} "${RESERVED_KEY}"`), {
+        nodeId: id,
+        [as]: RESERVED_KEY,
+      });
+    }
+  }
+  return undefined;
 }
 
 function cycleProblems(facts: ReadonlyMap<string, NodeFacts>): Problem[] {

@@ -19,7 +19,7 @@ export class ModelResolver {
     if (!SAFE_ID.test(id) || id.includes('..'))
       throw new Error(`${what} "${id}": not a folder name in the models directory`);
     const dir = path.join(this.modelsDir, id);
-    if (!existsSync(dir)) throw new Error(`${what} "${id}": no folder ${dir}`);
+    if (!existsSync(dir)) throw new Error(`${what} "${id}": no folder "${id}" in the models folder`);
     return dir;
   }
 
@@ -51,7 +51,7 @@ export class ModelResolver {
         else if (isTaesdFolder(dir)) t = taesdFromFolder(id, dir);
         else
           throw new Error(
-            `tiny VAE "${id}": ${dir} has neither vae_tiny/config.json nor an AutoencoderTiny config.json`,
+            `tiny VAE "${id}": models/${id} has neither vae_tiny/config.json nor an AutoencoderTiny config.json`,
           );
       }
       this.taesds.set(id, t);

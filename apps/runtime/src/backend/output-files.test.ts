@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -73,6 +73,20 @@ describe('latent files', () => {
     await expect(files.loadLatent('missing.safetensors')).rejects.toThrow(/no file/);
     writeFileSync(path.join(work, 'junk.safetensors'), 'not safetensors at all');
     await expect(files.loadLatent('junk.safetensors')).rejects.toThrow(/junk.safetensors/);
+  });
+
+  it('refuses a link in the output folder that leads outside it, naming only the file', async () => {
+    const outside = mkdtempSync(path.join(tmpdir(), 'sdflow-elsewhere-'));
+    try {
+      const samples = { dims: [1, 4, 1, 1], data: new Float32Array(4) };
+      const name = await new OutputFiles(outside).saveLatent({ samples, kind: 'image' }, 'secret');
+      symlinkSync(path.join(outside, name), path.join(work, 'planted.latent.safetensors'));
+      const err = await files.loadLatent('planted.latent.safetensors').catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).message).toBe('loadLatent: "planted.latent.safetensors" leads outside the output folder');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('keeps prefixes to safe characters', () => {

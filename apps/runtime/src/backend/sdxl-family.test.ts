@@ -233,7 +233,8 @@ describe('mismatched component configs fail at load, naming the files and fields
   }
   const load = (model: string) =>
     b.loadModel({ model, precision: 'fp32', device: 'cpu', offload: { mode: 'none', budgetMiB: 0 } });
-  const file = (model: string, rel: string) => path.join(modelsDir, model, rel).replace(/[.\\/]/g, '\\$&');
+  // named relative to the models folder, as every client sees them (relative-paths.ts)
+  const file = (model: string, rel: string) => path.join('models', model, rel).replace(/[.\\/]/g, '\\$&');
 
   it('UNet cross_attention_dim != text_encoder + text_encoder_2 hidden_size', async () => {
     const id = variant('unet/config.json', (c) => {

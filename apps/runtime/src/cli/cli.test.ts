@@ -120,10 +120,11 @@ describe('sdflow run', () => {
       expect(report.files.length).toBe(1);
       expect(readdirSync(out)).toContain(report.files[0]);
 
-      const failed = await sdflow(['run', textToImage, '--out', out, '--set', 'latent.width=100']);
-      expect(failed.code).toBe(1);
-      const failedReport = JSON.parse(readFileSync(/report: (.*)/.exec(failed.stdout)![1]!, 'utf8')) as RunReport;
-      expect(failedReport).toMatchObject({ status: 'failed', failedNode: 'latent' });
+      // A size the model's VAE cannot make is a validation problem now (exit 2, nothing run); a run that fails
+      // in a node (exit 1, with its report) is in cli-hardening.test.ts.
+      const refused = await sdflow(['run', textToImage, '--out', out, '--set', 'latent.width=100']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/node "latent" \(emptyLatent\): param "width" is 100, not a multiple of 8/);
     },
     120_000,
   );

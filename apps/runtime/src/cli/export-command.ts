@@ -14,6 +14,10 @@ export async function exportCommand(
   argv: readonly string[],
   io: { stdout: NodeJS.WriteStream } = process,
 ): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${EXPORT_USAGE}\n`);
+    return EXIT_OK;
+  }
   let values: { precision?: string; target?: string; models?: string };
   let positionals: string[];
   try {

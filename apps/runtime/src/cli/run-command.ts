@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { freemem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatProblem } from '@sdflow/nodes/graph/problem.ts';
@@ -7,15 +8,28 @@ import type { Device } from '@sdflow/nodes/values.ts';
 import { backendSpec } from '../engine/backend-spec.ts';
 import { Engine } from '../engine/engine.ts';
 import type { RunResult } from '../executor/execute.ts';
+import { cudaProviderProblem } from '../onnx/cuda-provider.ts';
+import { workflowModelProblems } from './available-models.ts';
 import { dataDirs } from './data-dirs.ts';
 import { EXIT_INVALID, EXIT_OK, EXIT_RUN_FAILED, UsageError } from './exit-codes.ts';
-import { loadWorkflow } from './load-workflow.ts';
+import { loadWorkflow, writeImportReport } from './load-workflow.ts';
+import { cpuMemoryEstimate, memoryWarning } from './memory-estimate.ts';
+import { prepareOutputDir } from './output-dir.ts';
 import { ProgressView } from './progress-view.ts';
 
 // `sdflow run <workflow.json> [--out DIR] [--models DIR] [--device cpu|cuda|webgpu] [--set node.param=value]...`
 
-export const RUN_USAGE =
-  'usage: sdflow run <workflow.json> [--out DIR] [--models DIR] [--cache DIR] [--device cpu|cuda|webgpu] [--set <node>.<param>=<value>]...';
+export const RUN_USAGE = `usage: sdflow run <workflow.json> [options]
+  --out DIR, -o DIR     where images and the run report go (default output, env SDFLOW_OUTPUT); checked before
+                        anything runs
+  --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
+  --cache DIR           prompt-embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
+  --device D            cpu, cuda or webgpu: what the workflow's "auto" device params mean (default cpu).
+                        cuda needs ONNX Runtime's CUDA provider installed (README.md, "GPU")
+  --set NODE.PARAM=VALUE
+                        override one param of one node before running, repeatable; VALUE is JSON when it parses
+                        as JSON (--set denoise.steps=20, --set latent.width=1024), else a string
+                        (--set prompt.prompt="a red fox")`;
 
 const DEVICES = ['cpu', 'cuda', 'webgpu'] as const;
 
@@ -65,6 +79,11 @@ function parse(argv: readonly string[]) {
       set: { type: 'string', multiple: true },
     },
   });
+}
+
+/** Whether the run asks for CUDA: `--device cuda`, or a node's device param. */
+function usesCuda(workflow: Workflow, device: Device | undefined): boolean {
+  return device === 'cuda' || Object.values(workflow.nodes).some((n) => n.params.device === 'cuda');
 }
 
 export interface RunReport {
@@ -123,13 +142,26 @@ export async function runCommand(
   }
   const args = parseRunArgs(argv);
   const loaded = await loadWorkflow(args.file, args.sets);
+  writeImportReport(loaded, io.stderr);
   if (!loaded.ok) {
     io.stderr.write(`${args.file}: ${loaded.problems.length} problem(s)\n`);
     for (const p of loaded.problems) io.stderr.write(`  ${formatProblem(p)}\n`);
     return EXIT_INVALID;
   }
   const workflow: Workflow = loaded.workflow;
-  await mkdir(args.outputDir, { recursive: true });
+  const modelProblems = await workflowModelProblems(workflow, args.modelsDir);
+  if (modelProblems.length > 0) {
+    io.stderr.write(`${args.file}: ${modelProblems.length} problem(s)\n`);
+    for (const p of modelProblems) io.stderr.write(`  ${formatProblem(p)}\n`);
+    return EXIT_INVALID;
+  }
+  const cudaProblem = usesCuda(workflow, args.device) ? cudaProviderProblem() : undefined;
+  if (cudaProblem) throw new UsageError(cudaProblem);
+  await prepareOutputDir(args.outputDir);
+  if (!usesCuda(workflow, args.device)) {
+    const warning = memoryWarning(await cpuMemoryEstimate(workflow, args.modelsDir), freemem());
+    if (warning) io.stderr.write(`${warning}\n`);
+  }
   const spec = backendSpec({
     modelsDir: args.modelsDir,
     outputDir: args.outputDir,
@@ -158,7 +190,8 @@ export async function runCommand(
     await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
     for (const f of result.files) io.stdout.write(`${path.join(args.outputDir, f)}\n`);
     io.stdout.write(`report: ${reportFile}\n`);
-    if (result.status !== 'finished')
+    // Without a terminal the progress view has printed the outcome already; once is enough.
+    if (result.status !== 'finished' && io.stderr.isTTY === true)
       io.stderr.write(`run ${result.status}${result.error ? `: ${result.error}` : ''}\n`);
     return result.status === 'finished' ? EXIT_OK : EXIT_RUN_FAILED;
   } finally {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
-import type { NodeStatus, RunResult } from '../executor/execute.ts';
+import type { RunResult } from '../executor/execute.ts';
 import type { OutputCacheStats } from '../executor/output-cache.ts';
 import type { MainToWorker, ModuleSpec, PreviewEvent, RequestOp, WorkerToMain } from './messages.ts';
 import { encodeJpeg } from './preview-jpeg.ts';
@@ -21,14 +21,11 @@ export interface EngineOptions {
 export type EngineEvent = RunEvent | PreviewEvent;
 export type EngineListener = (event: EngineEvent) => void;
 
+/** The run in the worker. Its node states are the job store's business (RunService), not the engine's. */
 export interface RunningState {
   readonly runId: string;
   readonly workflow: Workflow;
   readonly startedAt: number;
-  /** Planned nodes in order (empty until runStarted arrives). */
-  nodes: string[];
-  nodeStatus: Record<string, NodeStatus | 'running'>;
-  progress?: { nodeId: string; value: number; max: number };
   /** The worker's own progress when the interrupt was raised (shared memory, not events still in flight). */
   interruptedAtStep?: number;
 }
@@ -259,7 +256,6 @@ export class Engine {
   #onMessage(msg: WorkerToMain): void {
     switch (msg.type) {
       case 'event':
-        this.#track(msg.event);
         this.#emit(msg.event);
         return;
       case 'runDone': {
@@ -282,48 +278,11 @@ export class Engine {
     }
   }
 
-  #track(event: RunEvent): void {
-    const state = this.#current?.state;
-    if (!state || !('runId' in event) || event.runId !== state.runId) return;
-    switch (event.type) {
-      case 'runStarted':
-        state.nodes = [...event.nodes];
-        for (const id of event.nodes) state.nodeStatus[id] = 'pending';
-        return;
-      case 'nodeStarted':
-        state.nodeStatus[event.nodeId] = 'running';
-        return;
-      case 'nodeProgress':
-        state.progress = { nodeId: event.nodeId, value: event.value, max: event.max };
-        return;
-      case 'nodeCached':
-        state.nodeStatus[event.nodeId] = 'cached';
-        return;
-      case 'nodeFinished':
-        state.nodeStatus[event.nodeId] = 'finished';
-        return;
-      case 'nodeFailed':
-        state.nodeStatus[event.nodeId] = 'failed';
-        return;
-      case 'runInterrupted':
-        if (event.nodeId) state.nodeStatus[event.nodeId] = 'interrupted';
-        return;
-      default:
-        return;
-    }
-  }
-
   #pump(): void {
     if (!this.#ready || this.#current || this.#closed) return;
     const job = this.#queue.shift();
     if (!job) return;
-    const state: RunningState = {
-      runId: job.runId,
-      workflow: job.workflow,
-      startedAt: Date.now(),
-      nodes: [],
-      nodeStatus: {},
-    };
+    const state: RunningState = { runId: job.runId, workflow: job.workflow, startedAt: Date.now() };
     this.#current = { job, state };
     this.#post({
       type: 'run',

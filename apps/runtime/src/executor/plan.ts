@@ -33,13 +33,13 @@ export function lookupNodeType(catalog: Catalog, type: string): NodeType | undef
 export function planRun(workflow: Workflow, catalog: Catalog, targets?: readonly string[]): RunPlan {
   for (const [id, node] of Object.entries(workflow.nodes)) {
     for (const [port, ref] of Object.entries(node.inputs)) {
-      if (!workflow.nodes[ref.node]) {
+      if (!Object.hasOwn(workflow.nodes, ref.node)) {
         throw new PlanError(`node "${id}" input "${port}" refers to missing node "${ref.node}"`, id, port);
       }
     }
   }
   for (const id of targets ?? []) {
-    if (!workflow.nodes[id]) throw new PlanError(`output node "${id}" does not exist`, id);
+    if (!Object.hasOwn(workflow.nodes, id)) throw new PlanError(`output node "${id}" does not exist`, id);
   }
   const outputs =
     targets ??

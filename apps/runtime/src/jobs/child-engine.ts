@@ -61,8 +61,6 @@ export class ChildEngine implements EngineLike {
             runId: cur.runId,
             workflow: cur.workflow,
             startedAt: cur.startedAt,
-            nodes: [],
-            nodeStatus: {},
             ...(this.interruptedAtStep === undefined ? {} : { interruptedAtStep: this.interruptedAtStep }),
           }
         : null,

@@ -14,12 +14,17 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
-/** Hostname of a Host header value ("a:1", "[::1]:2"), lower-cased, brackets kept for IPv6. */
-export function hostnameOf(hostHeader: string): string {
-  const h = hostHeader.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
-  const colon = h.lastIndexOf(':');
-  return colon === -1 ? h : h.slice(0, colon);
+// RFC 9110's Host: a name or IPv4 address, or a bracketed IPv6 address, then an optional port. Nothing else:
+// "127.0.0.1:8188@evil.example" (userinfo) would otherwise read as loopback to a split on ':'.
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9._~-]+)(?::(\d{1,5}))?$/;
+
+/** A Host header's name (lower-cased, brackets kept for IPv6) and port, or undefined when it is malformed. */
+export function parseHostHeader(hostHeader: string): { hostname: string; port?: number } | undefined {
+  const m = HOST_HEADER.exec(hostHeader.trim().toLowerCase());
+  if (!m) return undefined;
+  const port = m[2] === undefined ? undefined : Number(m[2]);
+  if (port !== undefined && port > 65535) return undefined;
+  return { hostname: m[1]!, ...(port === undefined ? {} : { port }) };
 }
 
 function digest(s: string): Buffer {
@@ -62,12 +67,21 @@ export interface AccessPolicy {
   readonly allowedOrigins: readonly string[];
 }
 
-export type AccessResult = { ok: true } | { ok: false; status: 401 | 403 | 421; code: string; message: string };
+export type AccessResult = { ok: true } | { ok: false; status: 400 | 401 | 403 | 421; code: string; message: string };
 
 export function checkHost(policy: AccessPolicy, req: IncomingMessage): AccessResult {
-  if (!policy.loopbackOnly) return { ok: true };
   const host = req.headers.host;
-  if (host && isLoopbackHost(hostnameOf(host))) return { ok: true };
+  const parsed = host === undefined ? undefined : parseHostHeader(host);
+  if (host !== undefined && !parsed) {
+    return {
+      ok: false,
+      status: 400,
+      code: 'badHost',
+      message: `Host header ${JSON.stringify(host)} is not a host name with an optional port`,
+    };
+  }
+  if (!policy.loopbackOnly) return { ok: true };
+  if (parsed && isLoopbackHost(parsed.hostname)) return { ok: true };
   return {
     ok: false,
     status: 421,
@@ -91,34 +105,22 @@ export function checkToken(policy: AccessPolicy, req: IncomingMessage, url: URL)
   };
 }
 
-/** Allowed: no Origin (non-browser clients), the server's own host:port, or a configured origin. */
+/**
+ * Allowed: no Origin (non-browser clients), the server's own origin (http, the Host header's name and port), or a
+ * configured origin. Scheme, name and port are compared exactly: a page on https://127.0.0.1:PORT is another site.
+ */
 export function checkOrigin(policy: AccessPolicy, req: IncomingMessage): AccessResult {
   const origin = req.headers.origin;
   if (origin === undefined) return { ok: true };
   if (policy.allowedOrigins.includes(origin)) return { ok: true };
-  let originHost: string | undefined;
-  try {
-    const u = new URL(origin);
-    if (u.protocol === 'http:' || u.protocol === 'https:') originHost = u.host;
-  } catch {
-    originHost = undefined;
-  }
-  const host = req.headers.host?.toLowerCase();
-  if (
-    originHost !== undefined &&
-    host !== undefined &&
-    originHost.toLowerCase() === withDefaultPortStripped(host, origin)
-  ) {
-    return { ok: true };
-  }
+  const host = req.headers.host === undefined ? undefined : parseHostHeader(req.headers.host);
+  if (host && origin.toLowerCase() === ownOrigin(host)) return { ok: true };
   return { ok: false, status: 403, code: 'badOrigin', message: `origin ${JSON.stringify(origin)} is not allowed` };
 }
 
-// URL.host drops default ports (":80"), so drop them from the Host header too before comparing.
-function withDefaultPortStripped(host: string, origin: string): string {
-  if (origin.startsWith('http:') && host.endsWith(':80')) return host.slice(0, -3);
-  if (origin.startsWith('https:') && host.endsWith(':443')) return host.slice(0, -4);
-  return host;
+/** This server's origin as a browser serialises it: it serves plain http, and drops the default port 80. */
+function ownOrigin(host: { hostname: string; port?: number }): string {
+  return `http://${host.hostname}${host.port === undefined || host.port === 80 ? '' : `:${host.port}`}`;
 }
 
 export function tokenCookie(token: string): string {

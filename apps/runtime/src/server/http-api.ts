@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogJson } from '@sdflow/nodes/catalog-json.ts';
+import { importPngText } from '@sdflow/nodes/comfy/import-document.ts';
 import { z } from 'zod';
 import { listExampleWorkflows } from './example-workflows.ts';
 import { HttpError, readBody, readJson, sendJson } from './http-io.ts';
@@ -8,7 +9,6 @@ import { listModels } from './model-list.ts';
 import { listOutputs, serveOutputFile } from './output-files.ts';
 import { PngTextError, readPngText } from './png-text.ts';
 import type { RunService } from './run-service.ts';
-import { describeRun, type RunRecord, toFinished } from './run-tracker.ts';
 
 // The HTTP API under /api: JSON in (zod-checked), JSON out; errors are { error: { code, message } }.
 
@@ -22,6 +22,8 @@ export interface ApiContext {
   readonly startedAt: number;
   readonly version: string;
   clientCount(): number;
+  /** The first engine's backend and output-cache counters (embedded runner), or nothing (workers elsewhere). */
+  stats(): Promise<Record<string, unknown>>;
 }
 
 const QueueBody = z.object({
@@ -66,7 +68,7 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     pattern: /^\/api\/runs$/,
     handler: async (req, res, ctx) => {
       const body = await readJson(req, QueueBody, ctx.limits.maxBodyBytes);
-      const r = ctx.service.queue(body.workflow, {
+      const r = await ctx.service.queue(body.workflow, {
         ...(body.clientId ? { clientId: body.clientId } : {}),
         ...(body.targets ? { targets: body.targets } : {}),
       });
@@ -78,7 +80,8 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
           problems: r.problems,
         });
       }
-      throw new HttpError(429, 'queueFull', r.message);
+      if (r.kind === 'queueFull') throw new HttpError(429, 'queueFull', r.message);
+      throw new HttpError(503, r.kind === 'stopping' ? 'stopping' : 'queueUnavailable', r.message);
     },
   },
   {
@@ -86,15 +89,15 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     pattern: /^\/api\/validate$/,
     handler: async (req, res, ctx) => {
       const body = await readJson(req, QueueBody.pick({ workflow: true }), ctx.limits.maxBodyBytes);
-      sendJson(res, 200, ctx.service.validate(body.workflow));
+      sendJson(res, 200, await ctx.service.validate(body.workflow));
     },
   },
   {
     method: 'GET',
     pattern: /^\/api\/queue$/,
     handler: async (_req, res, ctx) => {
-      const { queue, running } = ctx.service.tracker.snapshot(0);
-      sendJson(res, 200, { running, queue, maxQueue: ctx.limits.maxQueue });
+      const { queue, running, active } = ctx.service.snapshot(0);
+      sendJson(res, 200, { running, active, queue, maxQueue: ctx.limits.maxQueue });
     },
   },
   { method: 'POST', pattern: /^\/api\/queue\/clear$/, handler: clearQueue },
@@ -104,16 +107,34 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     pattern: /^\/api\/history$/,
     handler: async (_req, res, ctx, _p, url) => {
       const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), ctx.limits.maxHistory);
-      sendJson(res, 200, { runs: ctx.service.tracker.history(limit).map(toFinished) });
+      const before = url.searchParams.get('before') ?? undefined;
+      if (before !== undefined && !/^\d{1,16}\.\d{1,16}$/.test(before)) {
+        throw new HttpError(400, 'badCursor', '"before" must be the "next" cursor of a previous history page');
+      }
+      sendJson(res, 200, ctx.service.history({ limit, ...(before === undefined ? {} : { before }) }));
     },
   },
+  { method: 'DELETE', pattern: /^\/api\/history$/, handler: clearHistory },
+  { method: 'POST', pattern: /^\/api\/history\/clear$/, handler: clearHistory },
   {
     method: 'GET',
     pattern: /^\/api\/history\/([^/]+)$/,
     handler: async (_req, res, ctx, [runId]) => {
-      const run = ctx.service.tracker.get(decodeURIComponent(runId!));
+      const run = ctx.service.describe(runId!);
       if (!run) throw new HttpError(404, 'unknownRun', `no run "${runId}" in the queue or history`);
-      sendJson(res, 200, describeRun(run, true));
+      sendJson(res, 200, run);
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: /^\/api\/history\/([^/]+)$/,
+    handler: async (_req, res, ctx, [runId]) => {
+      const run = ctx.service.store.get(runId!);
+      if (!run) throw new HttpError(404, 'unknownRun', `no run "${runId}" in the history`);
+      if (run.status === 'queued' || run.status === 'running') {
+        throw new HttpError(409, 'runActive', `run "${runId}" is ${run.status}: interrupt it first`);
+      }
+      sendJson(res, 200, { runIds: ctx.service.deleteHistory([runId!]) });
     },
   },
   {
@@ -121,17 +142,10 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     pattern: /^\/api\/interrupt$/,
     handler: async (req, res, ctx) => {
       const body = await readOptionalJson(req, InterruptBody, ctx.limits.maxBodyBytes);
-      // Where the running run stood when the interrupt arrived (clients can check it stopped within a step).
-      const running = ctx.service.tracker.running();
-      const at =
-        running && (body.runId === undefined || body.runId === running.runId) ? runningNode(running) : undefined;
-      const interrupted = ctx.service.interrupt(body.runId);
+      const { interrupted, at } = await ctx.service.interrupt(body.runId);
       if (!interrupted && body.runId !== undefined) {
         throw new HttpError(404, 'unknownRun', `no queued or running run "${body.runId}" to interrupt`);
       }
-      // The worker's own step count: progress events still in flight would make `at` look earlier than it was.
-      const workerStep = ctx.service.engine.snapshot().running?.interruptedAtStep;
-      if (at && at.value !== undefined && workerStep !== undefined) at.value = Math.max(at.value, workerStep);
       sendJson(res, 200, { interrupted, ...(at ? { at } : {}) });
     },
   },
@@ -162,34 +176,26 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
         if (err instanceof PngTextError) throw new HttpError(400, 'badPng', err.message);
         throw err;
       }
-      const key = WORKFLOW_KEYS.find((k) => k in text);
-      if (!key) throw new HttpError(422, 'noWorkflow', 'the PNG carries no workflow (it was not made by Save Image)');
-      let workflow: unknown;
-      try {
-        workflow = JSON.parse(text[key]!);
-      } catch (err) {
-        throw new HttpError(422, 'badWorkflowText', `the PNG's "${key}" text is not JSON: ${(err as Error).message}`);
-      }
-      sendJson(res, 200, { workflow });
+      // sdflow's workflow as it is; ComfyUI's (its "prompt" / "workflow" text) converted, with the import report.
+      const r = importPngText(text, WORKFLOW_KEYS);
+      if (!r.ok) throw new HttpError(422, r.code, r.message);
+      sendJson(res, 200, { workflow: r.document, ...(r.report ? { report: r.report } : {}) });
     },
   },
   {
     method: 'GET',
     pattern: /^\/api\/stats$/,
     handler: async (_req, res, ctx) => {
-      const engine = ctx.service.engine;
-      const [backend, cache] = await Promise.all([
-        backendStats(engine),
-        engine.cacheStats().catch((err: Error) => ({ error: err.message })),
-      ]);
-      const { queue, running } = ctx.service.tracker.snapshot(0);
+      const [workers, cache] = await Promise.all([ctx.service.workers(), ctx.stats()]);
+      const { queue, active } = ctx.service.snapshot(0);
       sendJson(res, 200, {
-        backend,
-        cache,
+        ...cache,
+        workers,
         server: {
           clients: ctx.clientCount(),
           queued: queue.length,
-          running: running?.runId ?? null,
+          running: active[0]?.runId ?? null,
+          runningRuns: active.map((r) => ({ runId: r.runId, worker: r.worker })),
           uptimeMs: Date.now() - ctx.startedAt,
         },
         process: { rssBytes: process.memoryUsage().rss },
@@ -198,27 +204,12 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
   },
 ];
 
-function runningNode(run: RunRecord): { runId: string; nodeId: string; value?: number; max?: number } | undefined {
-  const entry = Object.entries(run.nodeStates).find(([, n]) => n.status === 'running');
-  if (!entry) return undefined;
-  const [nodeId, n] = entry;
-  return { runId: run.runId, nodeId, ...(n.value === undefined ? {} : { value: n.value, max: n.max }) };
-}
-
-/** The backend's counters: through the serve wrapper, or a test backend's own counters(). */
-async function backendStats(engine: RunService['engine']): Promise<unknown> {
-  try {
-    return await engine.callBackend('serverStats');
-  } catch {
-    return engine.callBackend('counters').then(
-      (counters) => ({ counters }),
-      (err: Error) => ({ error: `the backend exposes no counters: ${err.message}` }),
-    );
-  }
+async function clearHistory(_req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  sendJson(res, 200, { runIds: ctx.service.deleteHistory() });
 }
 
 async function clearQueue(_req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
-  sendJson(res, 200, { runIds: ctx.service.clearQueue() });
+  sendJson(res, 200, { runIds: await ctx.service.clearQueue() });
 }
 
 /** An empty body counts as `{}` (curl -X POST with no data). */
@@ -250,5 +241,23 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     );
   }
   const params = route.pattern.exec(url.pathname)!.slice(1);
+  // Handlers decode their params; a malformed escape is the client's mistake, answered before any handler runs.
+  const malformed = params.find((p) => !decodes(p));
+  if (malformed !== undefined) {
+    throw new HttpError(
+      400,
+      'badPath',
+      `${JSON.stringify(malformed)} in ${JSON.stringify(url.pathname)} is not valid percent-encoding (UTF-8 as %XX)`,
+    );
+  }
   await route.handler(req, res, ctx, params, url);
+}
+
+function decodes(param: string): boolean {
+  try {
+    decodeURIComponent(param);
+    return true;
+  } catch {
+    return false;
+  }
 }

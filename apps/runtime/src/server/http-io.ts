@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jsonDepthProblem } from '@sdflow/nodes/graph/json-depth.ts';
 import type { z } from 'zod';
 import { formatBytes } from './limits.ts';
 
@@ -23,6 +24,8 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
+  // Other sites may not embed our answers (an <img> or <script> pointing here) even without reading them.
+  'cross-origin-resource-policy': 'same-origin',
 } as const;
 
 export function sendJson(
@@ -97,10 +100,12 @@ export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema
       `expected Content-Type: application/json, got ${JSON.stringify(type)}`,
     );
   }
-  const raw = await readBody(req, max);
+  const text = (await readBody(req, max)).toString('utf8');
+  const tooDeep = jsonDepthProblem(text);
+  if (tooDeep) throw new HttpError(400, 'tooDeep', `request body refused: ${tooDeep}`);
   let data: unknown;
   try {
-    data = JSON.parse(raw.toString('utf8'));
+    data = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, 'badJson', `request body is not valid JSON: ${(err as Error).message}`);
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_RUN_COST_LIMITS } from '@sdflow/nodes/graph/run-cost.ts';
 import { z } from 'zod';
 
 // Size and count caps the server enforces; every one answers with a clear error naming the cap.
@@ -35,6 +36,10 @@ export const Limits = z.object({
   keepHistory: z.number().int().positive().default(10_000),
   /** Concurrent WebSocket clients. */
   maxClients: z.number().int().positive().default(64),
+  /** A run whose largest node needs more working memory than this (estimated) is refused before it is queued. */
+  maxRunBytes: z.number().int().positive().default(DEFAULT_RUN_COST_LIMITS.maxBytes),
+  /** A run needing more UNet work than this (in evaluations of one 1024² image) is refused before it is queued. */
+  maxRunWork: z.number().positive().default(DEFAULT_RUN_COST_LIMITS.maxWork),
 });
 export type Limits = z.infer<typeof Limits>;
 

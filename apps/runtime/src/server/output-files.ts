@@ -60,6 +60,8 @@ export async function serveOutputFile(outputDir: string, rawName: string, res: S
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-cache',
     'content-security-policy': "default-src 'none'",
+    // Generated images are the user's own: other sites may not embed them (a cross-site <img> would load them).
+    'cross-origin-resource-policy': 'same-origin',
   });
   await new Promise<void>((resolve, reject) => {
     const stream = createReadStream(real);

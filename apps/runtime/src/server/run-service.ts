@@ -1,6 +1,9 @@
 import type { Catalog } from '@sdflow/nodes/catalog.ts';
+import { type AvailableModels, modelProblems } from '@sdflow/nodes/graph/model-problems.ts';
 import type { Problem } from '@sdflow/nodes/graph/problem.ts';
+import { type RunCostLimits, runCostProblems } from '@sdflow/nodes/graph/run-cost.ts';
 import { validateWorkflow } from '@sdflow/nodes/graph/validate.ts';
+import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { FinishedRun, QueuedRun, RunEvent, RunningRun, Snapshot } from '@sdflow/nodes/protocol/events.ts';
 import type { PreviewEvent } from '../engine/messages.ts';
 import type { HistoryPage, JobStore, StoredRun } from '../jobs/job-store.ts';
@@ -26,6 +29,10 @@ export interface ServiceLimits {
   readonly maxQueue: number;
   /** Ended runs kept on disk; older ones are pruned. */
   readonly keepHistory: number;
+  /** Runs estimated beyond these are refused before they are queued (run-cost.ts has the defaults). */
+  readonly runCost?: RunCostLimits;
+  /** The models runs may name (this server's models folder); absent when workers elsewhere bring their own. */
+  readonly models?: () => Promise<AvailableModels>;
 }
 
 type Progress = Record<string, { value: number; max: number }>;
@@ -84,6 +91,10 @@ export class RunService {
     }
     const v = validateWorkflow(input, this.catalog, { requireOutputs: opts.targets === undefined });
     if (!v.ok) return { ok: false, kind: 'invalid', problems: v.problems };
+    const modelProblems = await this.modelProblems(v.workflow);
+    if (modelProblems.length > 0) return { ok: false, kind: 'invalid', problems: modelProblems };
+    const tooLarge = runCostProblems(v.workflow, this.catalog, this.limits.runCost);
+    if (tooLarge.length > 0) return { ok: false, kind: 'invalid', problems: tooLarge };
     const targetProblems = (opts.targets ?? [])
       .filter((t) => !Object.hasOwn(v.workflow.nodes, t))
       .map(
@@ -111,9 +122,16 @@ export class RunService {
   }
 
   /** Every problem of a workflow, without queueing it (the editor paints them on the nodes). */
-  validate(input: unknown): { ok: boolean; problems: Problem[] } {
+  async validate(input: unknown): Promise<{ ok: boolean; problems: Problem[] }> {
     const v = validateWorkflow(input, this.catalog, { requireOutputs: true });
-    return v.ok ? { ok: true, problems: [] } : { ok: false, problems: v.problems };
+    if (!v.ok) return { ok: false, problems: v.problems };
+    const problems = await this.modelProblems(v.workflow);
+    return { ok: problems.length === 0, problems };
+  }
+
+  /** A model that isn't there, or an image size its VAE can't make, named before the run is queued. */
+  private async modelProblems(workflow: Workflow): Promise<Problem[]> {
+    return this.limits.models ? modelProblems(workflow, this.catalog, await this.limits.models()) : [];
   }
 
   /**

@@ -25,6 +25,8 @@ export const SERVE_USAGE = `usage: sdflow serve [options]
   --allow-origin URL    another origin allowed to use the API and WebSocket (repeatable)
   --max-queue N         runs waiting at most (default 100)
   --max-upload-mib N    upload cap (default 32)
+  --max-run-gib N       refuse runs whose largest node needs more working memory (default 48)
+  --max-run-work N      refuse runs costlier than N UNet evaluations of a 1024x1024 image (default 2400)
 `;
 
 const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
@@ -62,6 +64,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const maxQueue = positiveInt('max-queue', values['max-queue']);
   const maxUploadMiB = positiveInt('max-upload-mib', values['max-upload-mib']);
+  const maxRunGiB = positiveInt('max-run-gib', values['max-run-gib']);
+  const maxRunWork = positiveInt('max-run-work', values['max-run-work']);
   const token = values.token ?? (env.SDFLOW_TOKEN || undefined);
   const devices = values.devices?.split(',').map((d) => d.trim());
   const badDevice = devices?.find((d) => !DEVICE_ENTRY.test(d));
@@ -93,6 +97,8 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
     limits: {
       ...(maxQueue === undefined ? {} : { maxQueue }),
       ...(maxUploadMiB === undefined ? {} : { maxUploadBytes: maxUploadMiB * 1024 * 1024 }),
+      ...(maxRunGiB === undefined ? {} : { maxRunBytes: maxRunGiB * 1024 ** 3 }),
+      ...(maxRunWork === undefined ? {} : { maxRunWork }),
     },
   };
 }
@@ -115,6 +121,8 @@ function parse(argv: readonly string[]) {
       'allow-origin': { type: 'string', multiple: true },
       'max-queue': { type: 'string' },
       'max-upload-mib': { type: 'string' },
+      'max-run-gib': { type: 'string' },
+      'max-run-work': { type: 'string' },
       data: { type: 'string' },
       devices: { type: 'string' },
       queue: { type: 'string' },

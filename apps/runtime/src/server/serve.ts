@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { catalog } from '@sdflow/nodes/catalog.ts';
 import { catalogToJson } from '@sdflow/nodes/catalog-json.ts';
+import { availableModels } from '../cli/available-models.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
 import type { EngineLike } from '../jobs/engine-like.ts';
 import { JobStore } from '../jobs/job-store.ts';
@@ -117,6 +118,9 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const service = new RunService(store, runner.runner, catalog, {
     maxQueue: limits.maxQueue,
     keepHistory: limits.keepHistory,
+    runCost: { maxBytes: limits.maxRunBytes, maxWork: limits.maxRunWork },
+    // With a queue, workers bring their own models folders: the server can't say what they hold.
+    ...(opts.queue ? {} : { models: () => availableModels(modelsDir) }),
   });
   await service.start();
   const hub = new WsHub(service, limits, catalogJson.version);
@@ -264,4 +268,3 @@ function refuseUpgrade(socket: Duplex, status: number, code: string, message: st
       `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
-

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { jsonDepthProblem } from '@sdflow/nodes/graph/json-depth.ts';
 import { type ClientCommand, parseClientCommand } from '@sdflow/nodes/protocol/commands.ts';
 import { PROTOCOL_VERSION, type ServerEvent } from '@sdflow/nodes/protocol/events.ts';
 import { encodePreviewFrame } from '@sdflow/nodes/protocol/preview-frame.ts';
@@ -22,6 +23,10 @@ interface Client {
   /** undefined = every run. */
   runIds: Set<string> | undefined;
   alive: boolean;
+  /** Opened from a web page (it sent an Origin the server accepted): an editor tab, not a script. */
+  readonly fromPage: boolean;
+  /** When it last sent a frame (or connected): the quietest script makes room when every slot is taken. */
+  heardAt: number;
 }
 
 export class WsHub {
@@ -49,18 +54,46 @@ export class WsHub {
     return this.clients.size;
   }
 
-  /** Whether another client may connect. */
+  /**
+   * Whether another client may connect. Slots are fair to editor tabs: while every slot is taken, a newcomer takes
+   * the slot of the script (a connection without Origin) that has been quiet the longest, so local processes holding
+   * connections can never lock the editor out; only a server full of editor tabs refuses.
+   */
   get full(): boolean {
-    return this.clients.size >= this.limits.maxClients;
+    return this.clients.size >= this.limits.maxClients && this.quietestScript() === undefined;
   }
 
   /** Completes an upgrade the caller has already authorized. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws));
+    if (this.clients.size >= this.limits.maxClients) {
+      const victim = this.quietestScript();
+      if (victim) {
+        this.clients.delete(victim);
+        // 1013 Try Again Later, with the reason: the script learns why it lost its slot.
+        victim.ws.close(1013, `all ${this.limits.maxClients} client slots are taken; this quiet one made room`);
+      }
+    }
+    const fromPage = req.headers.origin !== undefined;
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, fromPage));
   }
 
-  private connected(ws: WebSocket): void {
-    const client: Client = { id: crypto.randomUUID(), ws, runIds: undefined, alive: true };
+  private quietestScript(): Client | undefined {
+    let quietest: Client | undefined;
+    for (const c of this.clients) {
+      if (!c.fromPage && (quietest === undefined || c.heardAt < quietest.heardAt)) quietest = c;
+    }
+    return quietest;
+  }
+
+  private connected(ws: WebSocket, fromPage: boolean): void {
+    const client: Client = {
+      id: crypto.randomUUID(),
+      ws,
+      runIds: undefined,
+      alive: true,
+      fromPage,
+      heardAt: performance.now(),
+    };
     this.clients.add(client);
     ws.on('pong', () => {
       client.alive = true;
@@ -77,10 +110,11 @@ export class WsHub {
       catalogVersion: this.catalogVersion,
       clientId: client.id,
     });
-    this.send(client, { type: 'snapshot', ...this.service.tracker.snapshot() });
+    this.send(client, { type: 'snapshot', ...this.service.snapshot() });
   }
 
   private received(client: Client, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+    client.heardAt = performance.now();
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
       this.send(client, { type: 'error', message: 'binary frames are not accepted: send commands as JSON text' });
@@ -93,28 +127,32 @@ export class WsHub {
       });
       return;
     }
-    const parsed = parseClientCommand(bytes.toString('utf8'));
+    const text = bytes.toString('utf8');
+    const tooDeep = jsonDepthProblem(text);
+    if (tooDeep) {
+      this.send(client, { type: 'error', message: `bad command: ${tooDeep}` });
+      return;
+    }
+    const parsed = parseClientCommand(text);
     if (!parsed.ok) {
       this.send(client, { type: 'error', message: `bad command: ${parsed.error}`, ...requestIdOf(bytes) });
       return;
     }
-    try {
-      this.handle(client, parsed.value);
-    } catch (err) {
+    this.handle(client, parsed.value).catch((err: unknown) => {
       const rid = parsed.value.requestId;
       this.send(client, {
         type: 'error',
         message: `${parsed.value.type} failed: ${err instanceof Error ? err.message : String(err)}`,
         ...(rid === undefined ? {} : { requestId: rid }),
       });
-    }
+    });
   }
 
-  private handle(client: Client, cmd: ClientCommand): void {
+  private async handle(client: Client, cmd: ClientCommand): Promise<void> {
     const rid = cmd.requestId === undefined ? {} : { requestId: cmd.requestId };
     switch (cmd.type) {
       case 'queueRun': {
-        const r = this.service.queue(cmd.workflow, {
+        const r = await this.service.queue(cmd.workflow, {
           clientId: cmd.clientId ?? client.id,
           ...(cmd.targets ? { targets: cmd.targets } : {}),
         });
@@ -124,7 +162,7 @@ export class WsHub {
         return;
       }
       case 'interrupt': {
-        const stopped = this.service.interrupt(cmd.runId);
+        const { interrupted: stopped } = await this.service.interrupt(cmd.runId);
         if (!stopped && cmd.runId !== undefined) {
           this.send(client, { type: 'error', ...rid, message: `no queued or running run "${cmd.runId}" to interrupt` });
         } else {
@@ -137,11 +175,11 @@ export class WsHub {
         return;
       }
       case 'clearQueue':
-        this.service.clearQueue();
+        await this.service.clearQueue();
         this.send(client, { type: 'ack', requestId: cmd.requestId ?? 'clearQueue' });
         return;
       case 'getSnapshot':
-        this.send(client, { type: 'snapshot', ...this.service.tracker.snapshot(), ...rid });
+        this.send(client, { type: 'snapshot', ...this.service.snapshot(), ...rid });
         return;
       case 'subscribe':
         client.runIds = cmd.runIds ? new Set(cmd.runIds) : undefined;
@@ -169,7 +207,7 @@ export class WsHub {
     }
     const text = JSON.stringify(e);
     for (const c of this.clients) {
-      if (e.type === 'queueCleared' || this.follows(c, e.runId)) this.sendText(c, text);
+      if (!('runId' in e) || this.follows(c, e.runId)) this.sendText(c, text);
     }
   }
 
@@ -230,7 +268,7 @@ export class WsHub {
 
 /** The step a preview belongs to: the denoise node's latest progress value (0 when unknown). */
 function stepOf(service: RunService, e: { runId: string; nodeId: string }): number {
-  const v = service.tracker.get(e.runId)?.nodeStates[e.nodeId]?.value;
+  const v = service.stepOf(e.runId, e.nodeId);
   return v === undefined ? 0 : Math.max(0, Math.floor(v));
 }
 

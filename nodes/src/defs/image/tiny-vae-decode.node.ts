@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../../define.ts';
+import { tinyVaeDecodeCost } from '../../run-cost-model.ts';
 
 export const tinyVaeDecodeDef = defineNode({
   type: 'tinyVaeDecode',
@@ -10,4 +11,5 @@ export const tinyVaeDecodeDef = defineNode({
   params: z.object({}),
   inputs: { taesd: { type: 'TAESD' }, latent: { type: 'LATENT' } },
   outputs: { image: { type: 'IMAGE' } },
+  cost: (_p, latent) => (latent ? tinyVaeDecodeCost(latent) : {}),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../../define.ts';
+import { vaeDecodeCost } from '../../run-cost-model.ts';
 
 export const vaeDecodeDef = defineNode({
   type: 'vaeDecode',
@@ -37,4 +38,5 @@ export const vaeDecodeDef = defineNode({
     }),
   inputs: { vae: { type: 'VAE' }, latent: { type: 'LATENT' } },
   outputs: { image: { type: 'IMAGE' } },
+  cost: (p, latent) => (latent ? vaeDecodeCost(latent, p) : {}),
 });

@@ -20,4 +20,5 @@ export const emptyLatentDef = defineNode({
   }),
   inputs: { vae: { type: 'VAE', description: 'Gives the latent channels and scale factor.' } },
   outputs: { latent: { type: 'LATENT' } },
+  cost: (p) => ({ latent: { width: p.width, height: p.height, batch: p.batchSize } }),
 });
