@@ -168,6 +168,30 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     expect(await api.json(`/api/history/${waiting}`)).toMatchObject({ status: 'interrupted' });
     await client.close();
   });
+
+  it('gives a run back to the queue when its worker is stopped with SIGTERM, for another worker to finish', async () => {
+    dirs = await makeDirs();
+    server = await startServer(dirs, ['--queue', redis.url]);
+    const api = new Api(server.url);
+    const leaving = await startWorker('w6');
+    const client = await TestClient.connect(api.wsUrl);
+    const runId = await api.queue(txt2img({ steps: 300, seed: 12, prefix: 'rg', previewMethod: 'none' }));
+    await client.waitForMessage(
+      (m) => m.type === 'nodeProgress' && m.runId === runId && (m.value as number) >= 2,
+      'the run under way on w6',
+    );
+    leaving.child.kill('SIGTERM');
+    expect(await leaving.exited).toEqual({ code: 0, signal: null });
+    await until('the run back in the queue', async () => {
+      const q = await api.json<{ queue: { runId: string }[] }>('/api/queue');
+      return q.queue.some((r) => r.runId === runId) ? true : undefined;
+    });
+    await startWorker('w7');
+    await finished(client, runId);
+    expect(await api.json(`/api/history/${runId}`)).toMatchObject({ status: 'finished', worker: 'w7' });
+    expect((await readdir(dirs.output)).filter((n) => n.startsWith('rg_'))).toHaveLength(1);
+    await client.close();
+  });
 });
 
 describe('a queue that cannot be reached', () => {

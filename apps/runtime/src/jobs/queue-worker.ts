@@ -120,6 +120,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
       if (interruptedToRequeue && result.status === 'interrupted') {
         // Stopped for a shutdown, not by a user: back to the queue, for another worker or this one's next start.
         await job.moveToWait(token);
+        const back: WorkerMessage = {
+          type: 'event',
+          worker: opts.id,
+          origin,
+          attempt: job.attemptsStarted,
+          event: { type: 'runQueued', runId: data.runId, position: 0 },
+        };
+        await publish(back);
         throw new WaitingError();
       }
       const files = await Promise.all(result.files.map((f) => readWireFile(staging, f)));

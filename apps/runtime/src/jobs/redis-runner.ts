@@ -165,6 +165,8 @@ export class RedisRunner implements Runner {
     }
     const e = msg.event;
     if (e.type === 'runStarted' && msg.attempt > 1) await this.files.discard(runId);
+    // A worker stopping gave the run back: it waits again (a shutdown uses up no attempt).
+    if (e.type === 'runQueued' && !this.opts.store.requeue(runId, false)) return;
     sink.event(
       e.type === 'nodeFinished' ? { ...e, files: e.files.map((f) => this.files.nameOf(msg.origin, runId, f)) } : e,
       msg.worker,
