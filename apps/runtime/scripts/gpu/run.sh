@@ -21,7 +21,8 @@
 #                                    CUPTI injection library) with gcc, runs unet-step-bench under it (variant default
 #                                    'default:', 2 warm-ups + forwards timed, default 5) and summarises the trace
 #                                    (bench/kernel-trace.ts); $OUT/ktrace/: kernel-trace.txt and .json, kernels.tsv.gz
-# /opt is SDFLOW_GPU_ROOT when set. See BENCHMARKS.md for the commands behind its figures.
+# /opt is SDFLOW_GPU_ROOT when set. The commands behind the figures: BENCHMARKS.md (one per table) and
+# apps/runtime/benchmarks/SITTINGS.md (every sitting's), whose records go in apps/runtime/benchmarks/<date>-<card>/.
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 R=${SDFLOW_GPU_ROOT:-/opt}
