@@ -4,7 +4,7 @@ import type { DeviceTensor } from '../onnx/native-handles.ts';
 import type { NativeSession } from '../onnx/native-session.ts';
 import { modelInput, stepVector } from '../sdxl/schedulers/step-coefficients.ts';
 import type { DenoiseLoop, LoopStart } from './denoise-loop.ts';
-import { type UnetGraphLoop, unetIo } from './unet-graphs.ts';
+import { type UnetGraphLoop, type UnetIo, unetIo } from './unet-graphs.ts';
 
 // The denoising loop with its state on the UNet's device: the UNet writes its output into a tensor there, the
 // scheduler step graph (onnx/builders/scheduler-step.ts) reads it and writes the next sample and the next UNet
@@ -22,16 +22,6 @@ export interface DeviceLoopParts {
   /** CUDA graphs (unet-graphs.ts): the UNet's inputs and output then stay where a graph captured them, and each
    *  run names its graph */
   readonly graphs?: UnetGraphLoop;
-}
-
-/** The UNet's inputs and output on its device, by the names of its graph. */
-export interface UnetIo {
-  readonly sample: DeviceTensor;
-  readonly out_sample: DeviceTensor;
-  readonly timestep: DeviceTensor;
-  readonly encoder_hidden_states: DeviceTensor;
-  readonly text_embeds: DeviceTensor;
-  readonly time_ids: DeviceTensor;
 }
 
 /** The UNet's input rows for a loop: the latents' batch, twice under classifier-free guidance. */

@@ -2,7 +2,16 @@ import type { DeviceTensors } from '../onnx/device-tensors.ts';
 import type { DeviceTensor } from '../onnx/native-handles.ts';
 import { arenaEpoch } from '../onnx/shared-arena.ts';
 import type { UnetConditioningBatch } from '../sdxl/conditioning.ts';
-import type { UnetIo } from './device-loop.ts';
+
+/** The UNet's inputs and output on its device, by the names of its graph. */
+export interface UnetIo {
+  readonly sample: DeviceTensor;
+  readonly out_sample: DeviceTensor;
+  readonly timestep: DeviceTensor;
+  readonly encoder_hidden_states: DeviceTensor;
+  readonly text_embeds: DeviceTensor;
+  readonly time_ids: DeviceTensor;
+}
 
 // CUDA graphs for the resident UNet (opt-in: SDFLOW_CUDA_GRAPHS=1): ONNX Runtime captures a run once and then only
 // replays it, without launching its ~1800 kernels one by one. A replay reads and writes the addresses it saw at

@@ -1,5 +1,6 @@
 // Float32 tensors native sessions read and write in place on their device: a denoising loop's state between steps.
 import { type CudaRuntime, cudaRuntime, DEVICE_TO_HOST, HOST_TO_DEVICE } from './cuda-runtime.ts';
+import type { DeviceTarget } from './device-target.ts';
 import type { DeviceTensor } from './native-handles.ts';
 import { requireOrtCApi } from './ort-capi.ts';
 import { cpuInfo, ELEMENT, memoryInfo, tensorAt, tensorOver } from './ort-values.ts';
@@ -13,12 +14,6 @@ export interface DeviceTensors {
   free(t: DeviceTensor): void;
   /** Frees every tensor alloc gave. */
   release(): void;
-}
-
-export interface DeviceTarget {
-  device: 'cpu' | 'cuda';
-  deviceId?: number;
-  label: string;
 }
 
 /** Tensors in buffers of their own, outside ONNX Runtime's arena: cudaMalloc on CUDA, where a few long-lived

@@ -1,7 +1,7 @@
 // A session's weights as device tensors it is fed on every run, loaded and freed as a whole (model offload).
 import type { HostWeight } from './built-model.ts';
 import { type CudaRuntime, cudaRuntime, HOST_TO_DEVICE } from './cuda-runtime.ts';
-import type { DeviceTarget } from './device-tensors.ts';
+import type { DeviceTarget } from './device-target.ts';
 import type { OrtCApi } from './ort-capi.ts';
 import { cpuInfo, dataPointer, ELEMENT, memoryInfo, tensorOver } from './ort-values.ts';
 

@@ -1,5 +1,5 @@
-// Convenience layers over GraphBuilder, in the builder's floatType; weight names follow PyTorch state dicts.
-import type { GraphBuilder, Value } from './graph-builder.ts';
+// Convenience layers over the graph core, in the builder's floatType; weight names follow PyTorch state dicts.
+import type { GraphCore as GraphBuilder, Value } from './graph-core.ts';
 
 /** torch.nn.Linear: `${prefix}.weight` [out, in] (+ `${prefix}.bias` [out]) on the last axis. */
 export function linear(b: GraphBuilder, x: Value, prefix: string, inDim: number, outDim: number, bias = true): Value {

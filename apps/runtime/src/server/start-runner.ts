@@ -9,7 +9,6 @@ import type { EngineLike } from '../jobs/engine-like.ts';
 import type { JobStore } from '../jobs/job-store.ts';
 import { LocalRunner, type LocalSlot } from '../jobs/local-runner.ts';
 import type { Runner } from '../jobs/runner.ts';
-import type { ServeOptions } from './serve.ts';
 
 // Which runner `sdflow serve` uses: its own engines (one, or one per `--devices` entry, each in a process of its
 // own so that each sees only its GPU), or `sdflow worker` processes on a Redis queue (`--queue`).
@@ -22,6 +21,17 @@ export interface StartedRunner {
   close(): Promise<void>;
 }
 
+/** The part of serve()'s options that chooses and starts the runner. */
+export interface RunnerOptions {
+  readonly queue?: string | undefined;
+  readonly engine?: EngineLike | undefined;
+  readonly devices?: readonly string[] | undefined;
+  readonly device?: string | undefined;
+  readonly backend?: ModuleSpec | undefined;
+  readonly cacheDir: string;
+  readonly cacheBytes?: number | undefined;
+}
+
 export interface RunnerContext {
   readonly store: JobStore;
   readonly modelsDir: string;
@@ -32,7 +42,7 @@ export interface RunnerContext {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export async function startRunner(opts: ServeOptions, ctx: RunnerContext): Promise<StartedRunner> {
+export async function startRunner(opts: RunnerOptions, ctx: RunnerContext): Promise<StartedRunner> {
   if (opts.queue) {
     const { startRedisRunner } = await import('../jobs/redis-runner.ts');
     return startRedisRunner({
@@ -95,7 +105,7 @@ export async function startRunner(opts: ServeOptions, ctx: RunnerContext): Promi
 }
 
 /** The backend the engines load: the given factory, or the ONNX backend on the device's kind. */
-function backendFor(opts: ServeOptions, ctx: RunnerContext, device: string): ModuleSpec {
+function backendFor(opts: RunnerOptions, ctx: RunnerContext, device: string): ModuleSpec {
   const kind = device.split(':')[0];
   const options: BackendOptions & { cacheDir: string } = {
     modelsDir: ctx.modelsDir,
