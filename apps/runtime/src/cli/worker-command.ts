@@ -1,6 +1,4 @@
 import { hostname } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backendSpec } from '../engine/backend-spec.ts';
 import { dataDirs } from './data-dirs.ts';
@@ -22,7 +20,6 @@ export const WORKER_USAGE = `usage: sdflow worker --queue redis://HOST:PORT [opt
 `;
 
 const DEVICE = /^(cpu|webgpu|cuda(:(\d{1,2}))?)$/;
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 function int(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -80,13 +77,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
       device,
       maxAttempts: int('max-attempts', values['max-attempts'], 3, 1),
       lockMs: int('lock-s', values['lock-s'], 30, 1) * 1000,
-      backend: (outputDir) => ({
-        module: path.join(here, '../server/served-backend.ts'),
-        export: 'createServedBackend',
-        options: {
-          inner: backendSpec({ modelsDir: dirs.modelsDir, outputDir, cacheDir: dirs.cacheDir, device: kind }),
-        },
-      }),
+      backend: (outputDir) =>
+        backendSpec({ modelsDir: dirs.modelsDir, outputDir, cacheDir: dirs.cacheDir, device: kind }),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);

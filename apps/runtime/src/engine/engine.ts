@@ -3,7 +3,7 @@ import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
 import type { RunResult } from '../executor/execute.ts';
 import type { OutputCacheStats } from '../executor/output-cache.ts';
-import type { MainToWorker, ModuleSpec, PreviewEvent, RequestOp, WorkerToMain } from './messages.ts';
+import type { BackendStats, MainToWorker, ModuleSpec, PreviewEvent, RequestOp, WorkerToMain } from './messages.ts';
 import { encodeJpeg } from './preview-jpeg.ts';
 
 // Main-thread side: a FIFO queue of runs, one at a time, executed in a worker thread so that inference
@@ -135,6 +135,11 @@ export class Engine {
   /** Calls a method of the backend inside the worker (arguments and result must be structured-cloneable). */
   callBackend<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
     return this.#request({ op: 'callBackend', method, args }) as Promise<T>;
+  }
+
+  /** The backend's counters: its model store's and its own, whichever it keeps. */
+  backendStats(): Promise<BackendStats> {
+    return this.#request({ op: 'backendStats' }) as Promise<BackendStats>;
   }
 
   clearCache(): Promise<void> {

@@ -41,6 +41,7 @@ export interface PreviewEvent {
 export type RequestOp =
   | { readonly op: 'callBackend'; readonly method: string; readonly args: readonly unknown[] }
   | { readonly op: 'clearCache' }
+  | { readonly op: 'backendStats' }
   | { readonly op: 'cacheStats' };
 
 export type MainToWorker =
@@ -63,5 +64,12 @@ export type WorkerToMain =
   | { readonly type: 'runDone'; readonly seq: number; readonly result: RunResult }
   | { readonly type: 'response'; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly type: 'response'; readonly id: number; readonly ok: false; readonly error: string };
+
+/** A backend's counters, as far as it keeps them (GET /api/stats). */
+export interface BackendStats {
+  readonly store?: unknown;
+  readonly stats?: unknown;
+  readonly counters?: unknown;
+}
 
 export type { OutputCacheStats };

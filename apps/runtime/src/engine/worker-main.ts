@@ -7,7 +7,7 @@ import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
 import type { Images } from '@sdflow/nodes/values.ts';
 import { execute } from '../executor/execute.ts';
 import { OutputCache } from '../executor/output-cache.ts';
-import type { MainToWorker, ModuleSpec, WorkerInit, WorkerToMain } from './messages.ts';
+import type { BackendStats, MainToWorker, ModuleSpec, WorkerInit, WorkerToMain } from './messages.ts';
 import { toRgbFrame } from './preview-jpeg.ts';
 
 // Worker side of the Engine: owns the backend (ONNX sessions), the catalog and the output cache, and runs
@@ -93,6 +93,20 @@ async function run(msg: Extract<MainToWorker, { type: 'run' }>): Promise<void> {
   }
 }
 
+/** Whatever counters the backend keeps (its model store's, its own), for GET /api/stats; any backend may plug in. */
+async function backendStats(backend: SdxlBackend): Promise<BackendStats> {
+  const b = backend as SdxlBackend & {
+    readonly store?: { stats?: () => unknown };
+    stats?: () => unknown;
+    counters?: () => unknown;
+  };
+  return {
+    ...(typeof b.store?.stats === 'function' ? { store: await b.store.stats() } : {}),
+    ...(typeof b.stats === 'function' ? { stats: await b.stats() } : {}),
+    ...(typeof b.counters === 'function' ? { counters: await b.counters() } : {}),
+  };
+}
+
 async function request(msg: Extract<MainToWorker, { type: 'request' }>): Promise<unknown> {
   if (!state) throw new Error('engine worker: request before init');
   switch (msg.op) {
@@ -101,6 +115,8 @@ async function request(msg: Extract<MainToWorker, { type: 'request' }>): Promise
       return undefined;
     case 'cacheStats':
       return state.cache.stats();
+    case 'backendStats':
+      return backendStats(state.backend);
     case 'callBackend': {
       const fn = (state.backend as unknown as Record<string, unknown>)[msg.method];
       if (typeof fn !== 'function') throw new Error(`backend has no method "${msg.method}"`);

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { EngineEvent, EngineSnapshot } from '../engine/engine.ts';
-import type { ModuleSpec } from '../engine/messages.ts';
+import type { BackendStats, ModuleSpec } from '../engine/messages.ts';
 import type { FromHost, ToHost } from './engine-host-messages.ts';
 import type { EngineLike } from './engine-like.ts';
 
@@ -73,9 +73,9 @@ export class ChildEngine implements EngineLike {
     return () => this.listeners.delete(listener);
   }
 
-  callBackend<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+  backendStats(): Promise<BackendStats> {
     const id = ++this.requestId;
-    return this.request(id, { type: 'request', id, method, args }) as Promise<T>;
+    return this.request(id, { type: 'backendStats', id }) as Promise<BackendStats>;
   }
 
   cacheStats(): Promise<unknown> {

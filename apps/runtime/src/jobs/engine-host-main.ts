@@ -29,13 +29,13 @@ process.on('message', (msg: ToHost) => {
       send({ type: 'interruptedAt', runId: msg.runId, ...(step === undefined ? {} : { step }) });
       return;
     }
-    case 'request':
+    case 'backendStats':
     case 'cacheStats': {
       const answer = !engine
         ? Promise.reject(new Error('the engine has not started'))
         : msg.type === 'cacheStats'
           ? engine.cacheStats()
-          : engine.callBackend(msg.method, ...msg.args);
+          : engine.backendStats();
       answer.then(
         (value) => send({ type: 'response', id: msg.id, ok: true, value }),
         (err: Error) => send({ type: 'response', id: msg.id, ok: false, error: err.message }),

@@ -14,7 +14,7 @@ export type ToHost =
       readonly targets?: readonly string[];
     }
   | { readonly type: 'interrupt'; readonly runId: string }
-  | { readonly type: 'request'; readonly id: number; readonly method: string; readonly args: readonly unknown[] }
+  | { readonly type: 'backendStats'; readonly id: number }
   | { readonly type: 'cacheStats'; readonly id: number };
 
 export type FromHost =

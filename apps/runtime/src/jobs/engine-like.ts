@@ -1,5 +1,6 @@
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { EngineEvent, EngineSnapshot } from '../engine/engine.ts';
+import type { BackendStats } from '../engine/messages.ts';
 
 /** The part of the Engine a runner uses (an interface so tests can drive a runner with a stand-in). */
 export interface EngineLike {
@@ -7,7 +8,7 @@ export interface EngineLike {
   interrupt(runId?: string): boolean;
   snapshot(): EngineSnapshot;
   on(listener: (event: EngineEvent) => void): () => void;
-  callBackend<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+  backendStats(): Promise<BackendStats>;
   cacheStats(): Promise<unknown>;
   close(): Promise<void>;
 }

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Catalog } from '@sdflow/nodes/catalog.ts';
 import { type BackendOptions, backendSpec } from '../engine/backend-spec.ts';
 import { Engine } from '../engine/engine.ts';
@@ -39,8 +38,6 @@ export interface RunnerContext {
   readonly catalog: Catalog;
   readonly maxAttempts: number;
 }
-
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function startRunner(opts: RunnerOptions, ctx: RunnerContext): Promise<StartedRunner> {
   if (opts.queue) {
@@ -90,7 +87,7 @@ export async function startRunner(opts: RunnerOptions, ctx: RunnerContext): Prom
     runner,
     stats: async () => {
       const [backend, cache] = await Promise.all([
-        backendStats(first),
+        first.backendStats().catch((err: Error) => ({ error: err.message })),
         first.cacheStats().catch((err: Error) => ({ error: err.message })),
       ]);
       return { backend, cache };
@@ -113,18 +110,5 @@ function backendFor(opts: RunnerOptions, ctx: RunnerContext, device: string): Mo
     cacheDir: path.resolve(opts.cacheDir),
     ...(kind === 'cpu' || kind === 'cuda' || kind === 'webgpu' ? { device: kind } : {}),
   };
-  const inner = opts.backend ?? backendSpec(options);
-  return { module: path.join(here, 'served-backend.ts'), export: 'createServedBackend', options: { inner } };
-}
-
-/** The backend's counters: through the serve wrapper, or a test backend's own counters(). */
-async function backendStats(engine: EngineLike): Promise<unknown> {
-  try {
-    return await engine.callBackend('serverStats');
-  } catch {
-    return engine.callBackend('counters').then(
-      (counters) => ({ counters }),
-      (err: Error) => ({ error: `the backend exposes no counters: ${err.message}` }),
-    );
-  }
+  return opts.backend ?? backendSpec(options);
 }
