@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { EncodeOptions } from '@sdflow/nodes/backend.ts';
 import type { Conditioning } from '@sdflow/nodes/values.ts';
-import { encodeSafetensors } from '../models/safetensors.ts';
-import { decodeSafetensors } from './safetensors-io.ts';
+import { decodeSafetensors, encodeSafetensors } from '../models/safetensors.ts';
 
 // Prompt embeddings on disk, keyed by prompt, negative prompt (null = zeroed) and the text encoders' weights.
 // Files survive restarts; a hit needs no text encoder.
@@ -11,9 +11,17 @@ import { decodeSafetensors } from './safetensors-io.ts';
 const VERSION = 1;
 const KEYS = ['promptEmbeds', 'pooledPromptEmbeds', 'negativePromptEmbeds', 'negativePooledPromptEmbeds'] as const;
 
-export function embeddingCacheKey(prompt: string, negative: string | null, clipWeightsKey: string): string {
+export function embeddingCacheKey(
+  prompt: string,
+  negative: string | null,
+  clipWeightsKey: string,
+  options: EncodeOptions = { clipSkip: 0, weighting: 'none' },
+): string {
+  // the default options keep the keys written before clip skip and prompt weighting existed
+  const { clipSkip, weighting } = options;
+  const extra = clipSkip === 0 && weighting === 'none' ? {} : { clipSkip, weighting };
   return createHash('sha256')
-    .update(JSON.stringify({ v: VERSION, prompt, negative, clipWeightsKey }))
+    .update(JSON.stringify({ v: VERSION, prompt, negative, clipWeightsKey, ...extra }))
     .digest('hex');
 }
 

@@ -2,9 +2,8 @@ import { link, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'nod
 import path from 'node:path';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
 import sharp from 'sharp';
-import { encodeSafetensors } from '../models/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from '../models/safetensors.ts';
 import { asciiJson, insertPngText } from './png-workflow.ts';
-import { decodeSafetensors } from './safetensors-io.ts';
 
 // Save Image / Save Latent / Load Latent: files live only in the output folder, names are checked.
 

@@ -1,4 +1,5 @@
-// Lazy safetensors reader: parses the header once, then reads one tensor at a time at its offset.
+// safetensors: the lazy reader of model weights (parses the header once, then reads one tensor at a time at its
+// offset), the whole-buffer decoder of small files, and the writer.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { bf16ToF32, f16ToF32, f32ToF16 } from '../onnx/float16.ts';
 import { readFully } from './read-fully.ts';
@@ -44,6 +45,83 @@ export interface SafetensorsEntry {
 
 const MAX_HEADER = 100 * 1024 * 1024;
 
+/**
+ * The one safetensors header parser (the lazy reader here and decodeSafetensors use it): the header's JSON, checked
+ * against each tensor's dtype and shape and the file's size; offsets made absolute. Errors name `source`.
+ */
+export function parseSafetensorsHeader(
+  json: Uint8Array,
+  size: number,
+  source: string,
+): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(json)) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${source}: bad safetensors header (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+    throw new Error(`${source}: bad safetensors header (not a JSON object)`);
+  }
+  const base = 8 + json.byteLength;
+  const entries = new Map<string, SafetensorsEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = (raw ?? {}) as Record<string, string>;
+      continue;
+    }
+    const e = (raw ?? {}) as { dtype?: string; shape?: number[]; data_offsets?: number[] };
+    const dtype = e.dtype as SafetensorsDType;
+    if (!Object.hasOwn(BYTES, dtype))
+      throw new Error(`${source}: tensor '${name}' has unsupported dtype ${String(e.dtype)}`);
+    const [b, en] = e.data_offsets ?? [];
+    if (
+      !Array.isArray(e.shape) ||
+      !e.shape.every((d) => Number.isInteger(d) && d >= 0) ||
+      typeof b !== 'number' ||
+      typeof en !== 'number'
+    )
+      throw new Error(`${source}: bad safetensors header entry for tensor '${name}'`);
+    const numel = e.shape.reduce((a, c) => a * c, 1);
+    if (en - b !== numel * BYTES[dtype])
+      throw new Error(`${source}: tensor '${name}' has ${en - b} bytes for shape [${e.shape.join(', ')}] ${dtype}`);
+    if (base + en > size)
+      throw new Error(
+        `${source}: truncated safetensors file: tensor '${name}' ends at byte ${base + en}, file has ${size}`,
+      );
+    entries.set(name, { dtype, shape: e.shape, begin: base + b, end: base + en });
+  }
+  return { entries, metadata };
+}
+
+/** A float32 or int64 tensor decoded from a whole in-memory file (latents, the embedding cache, references). */
+export interface DecodedTensor {
+  readonly dtype: 'F32' | 'I64';
+  readonly dims: number[];
+  readonly data: Float32Array | BigInt64Array;
+}
+
+/** Decodes a whole safetensors buffer of F32 and I64 tensors (copies: the result outlives the buffer). */
+export function decodeSafetensors(buf: Uint8Array, source: string): Map<string, DecodedTensor> {
+  if (buf.byteLength < 8) throw new Error(`${source}: not a safetensors file (shorter than its 8-byte header length)`);
+  const headerLen = Number(new DataView(buf.buffer, buf.byteOffset, buf.byteLength).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER || 8 + headerLen > buf.byteLength)
+    throw new Error(`${source}: truncated safetensors file (header of ${headerLen} bytes, file of ${buf.byteLength})`);
+  const { entries } = parseSafetensorsHeader(buf.subarray(8, 8 + headerLen), buf.byteLength, source);
+  const out = new Map<string, DecodedTensor>();
+  for (const [name, e] of entries) {
+    if (e.dtype !== 'F32' && e.dtype !== 'I64')
+      throw new Error(`${source}: tensor "${name}" has unsupported dtype ${e.dtype} (F32 or I64 expected)`);
+    // copy: a Node Buffer's slice() shares memory and its .buffer is the whole pool
+    const bytes = new Uint8Array(e.end - e.begin);
+    bytes.set(buf.subarray(e.begin, e.end));
+    const data = e.dtype === 'F32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer);
+    out.set(name, { dtype: e.dtype, dims: [...e.shape], data });
+  }
+  return out;
+}
+
 export class SafetensorsFile {
   readonly path: string;
   readonly entries: ReadonlyMap<string, SafetensorsEntry>;
@@ -76,36 +154,7 @@ export class SafetensorsFile {
         throw new Error(`${path}: truncated safetensors file (header of ${headerLen} bytes, file of ${size})`);
       const hbuf = Buffer.alloc(headerLen);
       readSync(fd, hbuf, 0, headerLen, 8);
-      let header: Record<string, unknown>;
-      try {
-        header = JSON.parse(hbuf.toString('utf8')) as Record<string, unknown>;
-      } catch (e) {
-        throw new Error(`${path}: bad safetensors header (${(e as Error).message})`);
-      }
-      const base = 8 + headerLen;
-      const entries = new Map<string, SafetensorsEntry>();
-      let metadata: Record<string, string> = {};
-      for (const [name, raw] of Object.entries(header)) {
-        if (name === '__metadata__') {
-          metadata = (raw ?? {}) as Record<string, string>;
-          continue;
-        }
-        const e = raw as { dtype?: string; shape?: number[]; data_offsets?: number[] };
-        const dtype = e.dtype as SafetensorsDType;
-        if (!Object.hasOwn(BYTES, dtype))
-          throw new Error(`${path}: tensor '${name}' has unsupported dtype ${String(e.dtype)}`);
-        const [b, en] = e.data_offsets ?? [];
-        if (!Array.isArray(e.shape) || typeof b !== 'number' || typeof en !== 'number')
-          throw new Error(`${path}: bad safetensors header entry for tensor '${name}'`);
-        const numel = e.shape.reduce((a, c) => a * c, 1);
-        if (en - b !== numel * BYTES[dtype])
-          throw new Error(`${path}: tensor '${name}' has ${en - b} bytes for shape [${e.shape.join(', ')}] ${dtype}`);
-        if (base + en > size)
-          throw new Error(
-            `${path}: truncated safetensors file: tensor '${name}' ends at byte ${base + en}, file has ${size}`,
-          );
-        entries.set(name, { dtype, shape: e.shape, begin: base + b, end: base + en });
-      }
+      const { entries, metadata } = parseSafetensorsHeader(hbuf, size, path);
       return new SafetensorsFile(path, entries, metadata);
     } finally {
       closeSync(fd);

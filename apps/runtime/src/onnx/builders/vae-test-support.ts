@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeSafetensors } from '../../backend/safetensors-io.ts';
+import { decodeSafetensors } from '../../models/safetensors.ts';
 import { MemorySource } from '../../models/memory-source.ts';
 import { fixtureDir } from '../../sdxl/testing/references.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeSafetensors } from '../../backend/safetensors-io.ts';
+import { decodeSafetensors } from '../../models/safetensors.ts';
 
 // Test helper: the sdxl-tiny fixture and its reference tensors (shared/ sits beside the repository).
 
