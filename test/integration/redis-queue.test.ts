@@ -148,6 +148,10 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     server = await startServer(dirs, ['--queue', redis.url]);
     const api = new Api(server.url);
     await startWorker('w5');
+    // Validation names a model no live worker holds, listing those they do.
+    const checked = await (await api.post('/api/validate', { workflow: txt2img({ model: 'nope' }) })).json();
+    expect(checked).toMatchObject({ ok: false, problems: [{ code: 'unknownModel', nodeId: 'model' }] });
+    expect((checked as { problems: { message: string }[] }).problems[0]!.message).toMatch(/"nope".*"tiny"/);
     const client = await TestClient.connect(api.wsUrl);
     const long = await api.queue(txt2img({ steps: 1000, seed: 9, prefix: 'ri', previewMethod: 'none' }));
     const waiting = await api.queue(txt2img({ seed: 10, prefix: 'ri' }));

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendSpec } from '../engine/backend-spec.ts';
+import { availableModels } from './available-models.ts';
 import { dataDirs } from './data-dirs.ts';
 import { UsageError } from './exit-codes.ts';
 
@@ -77,6 +78,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
       device,
       maxAttempts: int('max-attempts', values['max-attempts'], 3, 1),
       lockMs: int('lock-s', values['lock-s'], 30, 1) * 1000,
+      available: () => availableModels(dirs.modelsDir),
       backend: (outputDir) =>
         backendSpec({ modelsDir: dirs.modelsDir, outputDir, cacheDir: dirs.cacheDir, device: kind }),
     });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { catalog } from '@sdflow/nodes/catalog.ts';
+import type { AvailableModels } from '@sdflow/nodes/graph/model-problems.ts';
 import { type Job, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EngineEvent } from '../engine/engine.ts';
@@ -41,6 +42,8 @@ export interface QueueWorkerOptions {
   /** How long a worker's hold on a run lasts without renewal: how soon another worker takes over a lost one. */
   readonly lockMs: number;
   readonly cacheBytes?: number;
+  /** What this worker's models folder holds (told to the server, which validates runs against it). */
+  readonly available?: () => Promise<AvailableModels>;
 }
 
 export interface RunningWorker {
@@ -48,6 +51,8 @@ export interface RunningWorker {
   /** Stops taking runs; a running one gets `graceMs` to finish, then goes back to the queue for another worker. */
   close(graceMs: number): Promise<void>;
 }
+
+const AVAILABLE_EVERY_MS = 60_000;
 
 /** Previews are for eyes: a few a second is enough, and they cross the network. */
 const PREVIEW_EVERY_MS = 250;
@@ -162,13 +167,21 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   });
   worker.on('error', () => undefined);
 
+  let available = await opts.available?.().catch(() => undefined);
+  let availableAt = Date.now();
   const beat = async () => {
+    // A model copied into the folder shows up within a minute, without a restart.
+    if (opts.available && Date.now() - availableAt > AVAILABLE_EVERY_MS) {
+      availableAt = Date.now();
+      available = await opts.available().catch(() => available);
+    }
     const b: WorkerBeat = {
       id: opts.id,
       device: opts.device,
       state,
       ...(current ? { runId: current.runId } : {}),
       models,
+      ...(available ? { available: { models: [...available.models], tinyVaes: [...available.tinyVaes] } } : {}),
       host: hostname(),
       pid: process.pid,
       lastSeen: Date.now(),

@@ -1,3 +1,4 @@
+import type { AvailableModel, AvailableModels } from '@sdflow/nodes/graph/model-problems.ts';
 import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -15,7 +16,8 @@ import {
   redisOptions,
   WORKER_STALE_MS,
   WORKERS_KEY,
-  WorkerBeat,
+  type WorkerBeat,
+  WorkerBeat as WorkerBeatSchema,
   WorkerMessage,
 } from './redis-wire.ts';
 import type { InterruptAnswer, Runner, RunnerSink, WorkerInfo } from './runner.ts';
@@ -38,7 +40,12 @@ export async function startRedisRunner(opts: RedisRunnerOptions) {
   await assertRedisReachable(opts.url);
   const runner = new RedisRunner(opts);
   await runner.connect();
-  return { runner, stats: async () => ({}), close: () => runner.close() };
+  return {
+    runner,
+    stats: async () => ({}),
+    models: () => runner.availableModels(),
+    close: () => runner.close(),
+  };
 }
 
 export class RedisRunner implements Runner {
@@ -114,13 +121,34 @@ export class RedisRunner implements Runner {
   }
 
   async workers(): Promise<WorkerInfo[]> {
-    const beats = await this.pub.hgetall(WORKERS_KEY);
     const now = Date.now();
-    return Object.values(beats)
-      .map((text) => parseWire(text, WorkerBeat))
-      .filter((b) => b !== undefined)
-      .map((b) => ({ ...b, state: now - b.lastSeen > WORKER_STALE_MS ? ('offline' as const) : b.state }))
+    return (await this.beats())
+      .map(({ available: _a, ...b }) => ({
+        ...b,
+        state: now - b.lastSeen > WORKER_STALE_MS ? ('offline' as const) : b.state,
+      }))
       .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /**
+   * The models the live workers can load, together; undefined while no live worker has said (a run may wait for a
+   * worker that brings its model, so it is not refused then).
+   */
+  async availableModels(): Promise<AvailableModels | undefined> {
+    const now = Date.now();
+    const live = (await this.beats()).filter((b) => now - b.lastSeen <= WORKER_STALE_MS && b.available);
+    if (live.length === 0) return undefined;
+    const union = (pick: (a: AvailableModels) => readonly AvailableModel[]) => [
+      ...new Map(live.flatMap((b) => pick(b.available!)).map((m) => [m.id, m])).values(),
+    ];
+    return { models: union((a) => a.models), tinyVaes: union((a) => a.tinyVaes) };
+  }
+
+  private async beats(): Promise<WorkerBeat[]> {
+    const beats = await this.pub.hgetall(WORKERS_KEY).catch(() => ({}) as Record<string, string>);
+    return Object.values(beats)
+      .map((text) => parseWire(text, WorkerBeatSchema))
+      .filter((b) => b !== undefined);
   }
 
   /** The workers go on; the server only stops listening (what ends meanwhile is read back at the next start). */

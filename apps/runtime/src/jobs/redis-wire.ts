@@ -64,12 +64,16 @@ export type WorkerMessage = z.infer<typeof WorkerMessage>;
 export const ControlMessage = z.object({ type: z.literal('interrupt'), runId: z.string() });
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
+const AvailableModel = z.object({ id: z.string(), vaeScaleFactor: z.number().optional() });
+
 export const WorkerBeat = z.object({
   id: z.string(),
   device: z.string(),
   state: z.enum(['idle', 'busy', 'starting', 'stopping']),
   runId: z.string().optional(),
   models: z.array(z.string()),
+  /** What its models folder holds: the server validates runs against what its live workers can load. */
+  available: z.object({ models: z.array(AvailableModel), tinyVaes: z.array(AvailableModel) }).optional(),
   host: z.string(),
   pid: z.number(),
   lastSeen: z.number(),

@@ -31,8 +31,8 @@ export interface ServiceLimits {
   readonly keepHistory: number;
   /** Runs estimated beyond these are refused before they are queued (run-cost.ts has the defaults). */
   readonly runCost?: RunCostLimits;
-  /** The models runs may name (this server's models folder); absent when workers elsewhere bring their own. */
-  readonly models?: () => Promise<AvailableModels>;
+  /** The models runs may name (this server's models folder, or what the live workers hold); undefined: unknown. */
+  readonly models?: () => Promise<AvailableModels | undefined>;
 }
 
 type Progress = Record<string, { value: number; max: number }>;
@@ -131,7 +131,8 @@ export class RunService {
 
   /** A model that isn't there, or an image size its VAE can't make, named before the run is queued. */
   private async modelProblems(workflow: Workflow): Promise<Problem[]> {
-    return this.limits.models ? modelProblems(workflow, this.catalog, await this.limits.models()) : [];
+    const available = await this.limits.models?.();
+    return available ? modelProblems(workflow, this.catalog, available) : [];
   }
 
   /**

@@ -119,8 +119,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     maxQueue: limits.maxQueue,
     keepHistory: limits.keepHistory,
     runCost: { maxBytes: limits.maxRunBytes, maxWork: limits.maxRunWork },
-    // With a queue, workers bring their own models folders: the server can't say what they hold.
-    ...(opts.queue ? {} : { models: () => availableModels(modelsDir) }),
+    // With a queue, the workers' models folders count, as they tell them; else this server's own.
+    models: runner.models ?? (() => availableModels(modelsDir)),
   });
   await service.start();
   const hub = new WsHub(service, limits, catalogJson.version);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Catalog } from '@sdflow/nodes/catalog.ts';
+import type { AvailableModels } from '@sdflow/nodes/graph/model-problems.ts';
 import { type BackendOptions, backendSpec } from '../engine/backend-spec.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
@@ -16,6 +17,8 @@ export interface StartedRunner {
   readonly runner: Runner;
   /** The first engine's backend and cache counters (GET /api/stats), when the engines are this server's. */
   stats(): Promise<Record<string, unknown>>;
+  /** What runs may name, when the runner knows better than this server's models folder (workers elsewhere). */
+  models?: () => Promise<AvailableModels | undefined>;
   /** Closes the engines this server started (after the runner has stopped). */
   close(): Promise<void>;
 }
