@@ -1,3 +1,4 @@
+import type { SchedulerName } from './defs/sampling/scheduler-names.ts';
 import type { Tensor } from './tensor.ts';
 import type {
   AttentionMode,
@@ -15,7 +16,15 @@ import type {
 
 // What kernels may ask of the runtime. Implemented in apps/runtime (ONNX); kernels never see onnxruntime.
 
-export type SchedulerName = 'euler' | 'euler_ancestral' | 'dpmpp_2m_karras' | 'ddim';
+export type { SchedulerName };
+
+/** How `(word:1.2)`-style weights are read and applied (apps/runtime/src/sdxl/prompt-weights.ts states the rules). */
+export type PromptWeighting = 'none' | 'comfy' | 'a1111';
+export interface EncodeOptions {
+  /** diffusers' clip_skip: 0 = the penultimate layer (SDXL's default), k = k layers before it (positive prompt). */
+  readonly clipSkip: number;
+  readonly weighting: PromptWeighting;
+}
 export type PreviewMethod = 'none' | 'latent2rgb' | 'taesd';
 
 export interface StepInfo {
@@ -51,6 +60,34 @@ export interface VaeDecodeRequest {
   readonly signal: AbortSignal;
 }
 
+/** How Load Image fits a picture to width x height: none keeps its size; resize stretches; crop-center scales to
+ *  cover and crops the middle; pad scales to fit inside and pads with black. */
+export type ImageFit = 'none' | 'resize' | 'crop-center' | 'pad';
+
+export interface LoadImageRequest {
+  /** Path relative to the input folder (subfolders allowed, never outside it). */
+  readonly file: string;
+  readonly fit: ImageFit;
+  readonly width: number;
+  readonly height: number;
+  /** An alpha channel is refused (an error naming the file) unless this is set; then it is dropped. */
+  readonly allowAlpha: boolean;
+  readonly signal: AbortSignal;
+}
+
+export interface VaeEncodeRequest {
+  readonly vae: VaeHandle;
+  readonly image: Images;
+  /** diffusers' retrieve_latents: `sample` = latent_dist.sample(generator) (img2img's default), `mode` = its mean. */
+  readonly sampling: 'sample' | 'mode';
+  /** torch.Generator('cpu').manual_seed(seed) for `sample`. */
+  readonly seed: number;
+  /** One image per encoder call. */
+  readonly slicing: boolean;
+  readonly onProgress: (done: number, total: number) => void;
+  readonly signal: AbortSignal;
+}
+
 export interface SdxlBackend {
   loadModel(req: {
     model: string;
@@ -62,19 +99,30 @@ export interface SdxlBackend {
   }): Promise<{ clip: ClipHandle; unet: UnetHandle; vae: VaeHandle; taesd: TaesdHandle | null }>;
   loadTinyVae(req: { model: string; precision: Precision | 'auto'; device: Device | 'auto' }): Promise<TaesdHandle>;
   /** negative === null means "no negative prompt": zeroed embeddings (force_zeros_for_empty_prompt). */
-  encodePrompt(clip: ClipHandle, prompt: string, negative: string | null, signal: AbortSignal): Promise<Conditioning>;
-  /** Embedding cache on disk, keyed by prompt + text-encoder weights; a hit never loads the text encoders. */
+  encodePrompt(
+    clip: ClipHandle,
+    prompt: string,
+    negative: string | null,
+    signal: AbortSignal,
+    options?: EncodeOptions,
+  ): Promise<Conditioning>;
+  /** Embedding cache on disk, keyed by prompt + options + text-encoder weights; a hit never loads the text encoders. */
   cachedEncodePrompt(
     clip: ClipHandle,
     prompt: string,
     negative: string | null,
     signal: AbortSignal,
+    options?: EncodeOptions,
   ): Promise<{ conditioning: Conditioning; hit: boolean }>;
   /** Initial noise identical to torch.randn(shape, generator=torch.Generator('cpu').manual_seed(seed)). */
   randn(dims: readonly number[], seed: number): Tensor;
   denoise(req: DenoiseRequest): Promise<Latent>;
   vaeDecode(req: VaeDecodeRequest): Promise<Images>;
   tinyVaeDecode(taesd: TaesdHandle, latent: Latent, signal: AbortSignal): Promise<Images>;
+  /** Images to UNet-space latents (scaling_factor applied), as StableDiffusionXLImg2ImgPipeline's prepare_latents. */
+  vaeEncode(req: VaeEncodeRequest): Promise<Latent>;
+  /** A PNG, JPEG or WebP from the input folder as RGB in [0, 1] (batch 1). */
+  loadImage(req: LoadImageRequest): Promise<Images>;
   /** Writes a PNG (workflow embedded in its text metadata) to the output folder; returns its file name. */
   saveImage(image: Images, index: number, prefix: string, workflowJson: string): Promise<string>;
   saveLatent(latent: Latent, prefix: string): Promise<string>;

@@ -13,6 +13,7 @@ describe('catalog', () => {
         'cacheEmbeddings',
         'emptyLatent',
         'encodePrompt',
+        'loadImage',
         'loadLatent',
         'loadModel',
         'loadTinyVae',
@@ -22,6 +23,7 @@ describe('catalog', () => {
         'tinyVaeDecode',
         'unetDenoise',
         'vaeDecode',
+        'vaeEncode',
       ].sort(),
     );
     for (const [key, { def }] of Object.entries(catalog)) expect(def.type).toBe(key);
@@ -77,7 +79,22 @@ describe('catalogToJson', () => {
       step: 0.1,
     });
     expect(props.scheduler).toMatchObject({
-      enum: ['euler', 'euler_ancestral', 'dpmpp_2m_karras', 'ddim'],
+      // the first four keep their place; samplers are only ever added
+      enum: [
+        'euler',
+        'euler_ancestral',
+        'dpmpp_2m_karras',
+        'ddim',
+        'euler_karras',
+        'euler_exponential',
+        'euler_ancestral_karras',
+        'euler_ancestral_exponential',
+        'dpmpp_2m',
+        'dpmpp_2m_exponential',
+        'dpmpp_2m_sde',
+        'dpmpp_2m_sde_karras',
+        'lcm',
+      ],
       default: 'euler',
     });
     expect(props.seed).toMatchObject({ type: 'integer', widget: 'seed' });

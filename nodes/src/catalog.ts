@@ -3,6 +3,8 @@ import { cacheEmbeddingsDef } from './defs/conditioning/cache-embeddings.node.ts
 import { runCacheEmbeddings } from './defs/conditioning/cache-embeddings.run.ts';
 import { encodePromptDef } from './defs/conditioning/encode-prompt.node.ts';
 import { runEncodePrompt } from './defs/conditioning/encode-prompt.run.ts';
+import { loadImageDef } from './defs/image/load-image.node.ts';
+import { runLoadImage } from './defs/image/load-image.run.ts';
 import { saveImageDef } from './defs/image/save-image.node.ts';
 import { runSaveImage } from './defs/image/save-image.run.ts';
 import { tinyVaeDecodeDef } from './defs/image/tiny-vae-decode.node.ts';
@@ -15,6 +17,8 @@ import { loadLatentDef } from './defs/latent/load-latent.node.ts';
 import { runLoadLatent } from './defs/latent/load-latent.run.ts';
 import { saveLatentDef } from './defs/latent/save-latent.node.ts';
 import { runSaveLatent } from './defs/latent/save-latent.run.ts';
+import { vaeEncodeDef } from './defs/latent/vae-encode.node.ts';
+import { runVaeEncode } from './defs/latent/vae-encode.run.ts';
 import { loadModelDef } from './defs/model/load-model.node.ts';
 import { runLoadModel } from './defs/model/load-model.run.ts';
 import { loadTinyVaeDef } from './defs/model/load-tiny-vae.node.ts';
@@ -38,6 +42,8 @@ export const catalog = {
   tinyVaeDecode: { def: tinyVaeDecodeDef, run: runTinyVaeDecode },
   saveImage: { def: saveImageDef, run: runSaveImage },
   saveLatent: { def: saveLatentDef, run: runSaveLatent },
+  loadImage: { def: loadImageDef, run: runLoadImage },
+  vaeEncode: { def: vaeEncodeDef, run: runVaeEncode },
 } satisfies Record<string, NodeType>;
 
 export type Catalog = Readonly<Record<string, NodeType>>;

@@ -20,8 +20,9 @@ export const ParamMeta = z.object({
   description: z.string().optional(),
   /** Increment for number and slider widgets. */
   step: z.number().positive().optional(),
-  /** What the model picker lists: diffusers pipelines, TAESD folders, or latent files in the output folder. */
-  source: z.enum(['models', 'tinyVaes', 'latents']).optional(),
+  /** What the model picker lists: diffusers pipelines, TAESD folders, latent files in the output folder, or images
+   *  in the input folder. */
+  source: z.enum(['models', 'tinyVaes', 'latents', 'inputs']).optional(),
 });
 export type ParamMeta = z.infer<typeof ParamMeta>;
 

@@ -54,6 +54,11 @@ export interface Conditioning {
 export interface Latent {
   readonly samples: Tensor;
   readonly kind: 'noise' | 'image';
+  /**
+   * Normals already drawn from torch.Generator(seed) to make these latents (VAE Encode's `sample`): UNet Denoise
+   * with the same seed draws its noise after them, as diffusers' img2img pipeline uses one generator for both.
+   */
+  readonly drawn?: { readonly seed: number; readonly count: number };
 }
 
 /** Images NHWC float in [0, 1]. */

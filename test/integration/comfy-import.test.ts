@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ComfyImportReport } from '@sdflow/nodes/comfy/report.ts';
@@ -6,26 +5,13 @@ import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Api, finished } from './helpers/api.ts';
+import { sdflow } from './helpers/cli.ts';
 import { comfyApiText, comfyPng, comfyUiText, TINY_SETS } from './helpers/comfy-files.ts';
-import { makeDirs, repoRoot, type ServerProcess, startServer } from './helpers/server-process.ts';
+import { makeDirs, type ServerProcess, startServer } from './helpers/server-process.ts';
 
 // ComfyUI's files run on the tiny model: the SDXL text-to-image workflow in the editor format, its API-format
 // twin and a PNG made as ComfyUI's SaveImage makes them, through the real CLI (`sdflow run`, report on stderr)
 // and the real server (POST /api/workflow-from-png, then a run).
-
-const BIN = path.join(repoRoot, 'apps/runtime/bin/sdflow.mjs');
-
-function sdflow(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** The report line of a mapped ComfyUI node (the API format adds the node's title). */
 const mappedTo = (stderr: string, comfy: string): string | undefined =>

@@ -12,7 +12,12 @@ const SUFFIX: Readonly<Record<string, string>> = { karras: '_karras', exponentia
 /** ComfyUI schedulers that space steps as sdflow does without a suffix. */
 const PLAIN = new Set(['normal', 'karras', 'exponential']);
 /** ComfyUI sampler names whose diffusers counterpart is named differently. */
-const ALIAS: Readonly<Record<string, string>> = { uni_pc: 'unipc', uni_pc_bh2: 'unipc' };
+const ALIAS: Readonly<Record<string, string>> = {
+  uni_pc: 'unipc',
+  uni_pc_bh2: 'unipc',
+  // the same sampler with its noise drawn on the GPU
+  dpmpp_2m_sde_gpu: 'dpmpp_2m_sde',
+};
 
 export interface SamplerMapping {
   readonly scheduler: string;

@@ -83,6 +83,17 @@ function harness(signal: AbortSignal = new AbortController().signal) {
       record('saveImage', [index, prefix, json], `${prefix}_${index}.png`),
     saveLatent: async (_l, prefix) => record('saveLatent', [prefix], `${prefix}.safetensors`),
     loadLatent: async (name) => record('loadLatent', [name], latent),
+    vaeEncode: async (req) => {
+      record('vaeEncode', [req], null);
+      req.onProgress(1, 1);
+      return { samples: tensor([1, 4, 8, 8]), kind: 'image' };
+    },
+    loadImage: async (req) => {
+      record('loadImage', [req], null);
+      if (req.file === 'missing.png') throw new Error('no file "missing.png" in the input folder');
+      if (req.file === 'rgba.png') throw new Error('"rgba.png" has an alpha channel: set alpha to "ignore"');
+      return images;
+    },
   };
   const ctx: RunContext = {
     runId: 'r1',
@@ -236,6 +247,44 @@ describe('kernels', () => {
     expect(catalog.saveImage.def.params.safeParse({ filenamePrefix: '../up' }).success).toBe(false);
     expect(catalog.loadModel.def.params.safeParse({ model: 'org/sdxl-base' }).success).toBe(true);
     expect(catalog.loadModel.def.params.safeParse({ model: 'org/../../etc' }).success).toBe(false);
+  });
+
+  it('loadImage asks the backend for the file and names the param a failure is about', async () => {
+    const h = harness();
+    const out = await h.run('loadImage', { file: 'photos/cat.png', fit: 'crop-center', width: 64, height: 32 }, {});
+    expect(out.image).toBe(images);
+    expect(h.calls[0]!.args[0]).toMatchObject({
+      file: 'photos/cat.png',
+      fit: 'crop-center',
+      width: 64,
+      height: 32,
+      allowAlpha: false,
+    });
+    const missing = await h.run('loadImage', { file: 'missing.png' }, {}).catch((e: unknown) => e);
+    expect(isNodeError(missing) && [missing.param, missing.message]).toEqual([
+      'file',
+      'no file "missing.png" in the input folder',
+    ]);
+    const rgba = await h.run('loadImage', { file: 'rgba.png' }, {}).catch((e: unknown) => e);
+    expect(isNodeError(rgba) && rgba.param).toBe('alpha');
+    for (const file of ['../x.png', '/etc/passwd', 'a/../b.png', '.hidden.png', 'a//b.png', 'a\\b.png']) {
+      expect(catalog.loadImage.def.params.safeParse({ file }).success, file).toBe(false);
+    }
+  });
+
+  it('vaeEncode passes sampling, seed and slicing, and refuses an image the VAE cannot take', async () => {
+    const h = harness();
+    const rgb: Images = { images: tensor([2, 16, 16, 3]) };
+    await h.run('vaeEncode', { sampling: 'mode', seed: 7, slicing: true }, { vae, image: rgb });
+    expect(h.calls[0]!.args[0]).toMatchObject({ sampling: 'mode', seed: 7, slicing: true, image: rgb, vae });
+    expect(h.progress).toEqual([[1, 1]]);
+    const odd = { images: tensor([1, 15, 16, 3]) };
+    const err = await h.run('vaeEncode', {}, { vae, image: odd }).catch((e: unknown) => e);
+    expect(isNodeError(err) && [err.port, err.message]).toEqual([
+      'image',
+      'image is 16x15, not a multiple of the VAE scale factor 2: fit it on Load Image (width, height)',
+    ]);
+    expect(h.calls).toHaveLength(1);
   });
 
   it('vaeDecode refuses an overlap as large as the tile', () => {

@@ -42,7 +42,10 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
         ? req.latent.samples.data.map((v) => Math.fround(v * scheduler.initNoiseSigma))
         : scheduler.addNoise(new Float32Array(n), req.latent.samples.data, start);
   } else {
-    // img2img: noise from the seed, added at the first timestep that runs (diffusers' prepare_latents)
+    // img2img: noise from the seed, added at the first timestep that runs (diffusers' prepare_latents); where VAE
+    // Encode sampled from a generator of the same seed, after its draws, as the pipeline's one generator
+    const drawn = req.latent.drawn;
+    if (drawn && drawn.seed === req.seed) generator.randn([drawn.count]);
     x = scheduler.addNoise(req.latent.samples.data, generator.randn(dims), start);
   }
   const cond = unetConditioning(

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelInfo } from '@sdflow/nodes/values.ts';
-import { type ComponentFolder, component, openSdxlFolder } from '../models/diffusers-folder.ts';
+import { type ComponentFolder, component, type OnnxFile, openSdxlFolder } from '../models/diffusers-folder.ts';
 import { buildClipText } from '../onnx/builders/clip-text.ts';
 import { parseTaesdConfig } from '../onnx/builders/taesd-config.ts';
 import { buildTaesdDecoder, taesdScaleFactor } from '../onnx/builders/taesd-decoder.ts';
 import { buildUnet } from '../onnx/builders/unet.ts';
 import { vaeScaleFactor } from '../onnx/builders/vae-config.ts';
 import { buildVaeDecoder } from '../onnx/builders/vae-decoder.ts';
+import { buildVaeEncoder } from '../onnx/builders/vae-encoder.ts';
 import { parseSchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
 import { ClipTokenizer } from '../sdxl/tokenizer.ts';
 import type { BuildRequest, ComponentName, ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
@@ -77,6 +78,19 @@ export function openFolderModel(id: string, root: string): ModelSource {
       configFile: folder.textEncoder2.configPath,
     }),
   );
+  /** The VAE's decoder or encoder: our own ONNX export where there is one, else built from the weights. */
+  const vaeComponent = (
+    name: 'vae_decoder' | 'vae_encoder',
+    onnx: OnnxFile | undefined,
+    build: typeof buildVaeDecoder,
+  ): ComponentSource => ({
+    name,
+    weightsKey: folderWeightsKey(folder.vae.dir),
+    build: (req) =>
+      onnx?.meta
+        ? { modelPath: onnx.modelPath }
+        : build(folder.vae.config, folder.vae.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}), req),
+  });
   let tokenizers: { tokenizer: ClipTokenizer; tokenizer2: ClipTokenizer } | undefined;
   return {
     info,
@@ -104,18 +118,8 @@ export function openFolderModel(id: string, root: string): ModelSource {
     unet: folderComponent('unet', folder.unet, (w, req) =>
       buildUnet(folder.unet.config, w, { ...req, configFile: folder.unet.configPath }),
     ),
-    vaeDecoder: {
-      name: 'vae_decoder',
-      weightsKey: folderWeightsKey(folder.vae.dir),
-      build: (req) => {
-        if (folder.vaeDecoderOnnx?.meta) return { modelPath: folder.vaeDecoderOnnx.modelPath };
-        return buildVaeDecoder(
-          folder.vae.config,
-          folder.vae.weights(req.precision === 'fp16' ? { variant: 'fp16' } : {}),
-          req,
-        );
-      },
-    },
+    vaeDecoder: vaeComponent('vae_decoder', folder.vaeDecoderOnnx, buildVaeDecoder),
+    vaeEncoder: vaeComponent('vae_encoder', folder.vaeEncoderOnnx, buildVaeEncoder),
     taesd,
     vaeTiling: folder.vae.hasSafetensors
       ? { config: folder.vae.config, file: folder.vae.configPath, weights: () => folder.vae.weights() }

@@ -8,7 +8,13 @@ import type { ClipTokenizer } from '../sdxl/tokenizer.ts';
 
 // What the backend needs of a model, whether a diffusers folder or the built-in default model.
 
-export type ComponentName = 'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder' | 'taesd_decoder';
+export type ComponentName =
+  | 'text_encoder'
+  | 'text_encoder_2'
+  | 'unet'
+  | 'vae_decoder'
+  | 'vae_encoder'
+  | 'taesd_decoder';
 
 export interface BuildRequest {
   readonly precision: Precision;
@@ -47,6 +53,8 @@ export interface ModelSource {
   readonly textEncoder2: ComponentSource;
   readonly unet: ComponentSource;
   readonly vaeDecoder: ComponentSource;
+  /** The VAE's encoder (VAE Encode): latent_dist's mean and clamped logvar. */
+  readonly vaeEncoder: ComponentSource;
   readonly taesd: TaesdSource | null;
   /** The VAE's config + weights for exact tiled decoding (null when the VAE is only an ONNX export). */
   readonly vaeTiling: { readonly config: unknown; readonly file: string; weights(): WeightSource } | null;

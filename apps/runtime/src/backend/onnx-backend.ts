@@ -1,8 +1,7 @@
-import type { DenoiseRequest, SdxlBackend, VaeDecodeRequest } from '@sdflow/nodes/backend.ts';
+import type { DenoiseRequest, SdxlBackend, VaeDecodeRequest, VaeEncodeRequest } from '@sdflow/nodes/backend.ts';
 import type { Tensor } from '@sdflow/nodes/tensor.ts';
 import type {
   AttentionMode,
-  ClipHandle,
   Conditioning,
   Device,
   Images,
@@ -31,17 +30,20 @@ import { denoise } from './denoise.ts';
 import { type DenoiseLoop, hostLoop, type LoopStart } from './denoise-loop.ts';
 import { deviceLoop, unetRows } from './device-loop.ts';
 import { EmbeddingCache, embeddingCacheKey } from './embedding-cache.ts';
-import { encodePrompt } from './encode-prompt.ts';
+import { DEFAULT_ENCODE, encodePrompt } from './encode-prompt.ts';
 import { exactTiledDecode } from './exact-tiled-decode.ts';
 import { batchSlice, decodedToImages, decodedToImagesInPlace, unscaleLatents } from './image-convert.ts';
+import { InputImages } from './input-images.ts';
 import { ModelResolver } from './model-resolver.ts';
 import type { ComponentSource, ModelSource, TaesdSource } from './model-source.ts';
 import { ModelStore, type ModelStoreStats } from './model-store.ts';
 import { noiseAhead, noiseInline } from './noise-ahead.ts';
 import { OutputFiles } from './output-files.ts';
+import { withRelativePaths } from './relative-paths.ts';
 import { planTiledDecoder, type TiledDecoderPlan } from './tiled-vae-graphs.ts';
 import { type UnetGraphs, unetGraphs } from './unet-graphs.ts';
 import { decodeLatents } from './vae-decode.ts';
+import { EncoderOverflow, encodeImages } from './vae-encode.ts';
 
 // SdxlBackend on ONNX Runtime: lazy sessions in a ModelStore, prompts cached on disk, files in the output folder.
 
@@ -52,6 +54,8 @@ export interface OnnxBackendOptions {
   readonly outputDir: string;
   /** embedding cache (survives restarts) */
   readonly cacheDir: string;
+  /** where Load Image reads (absent: Load Image fails, naming the missing folder option) */
+  readonly inputDir?: string;
   /** what device "auto" means (default cpu) */
   readonly device?: Device;
   /** ORT intra-op threads (ORT's default when absent) */
@@ -83,6 +87,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   const store = new ModelStore({ threads: opts.threads });
   const cache = new EmbeddingCache(opts.cacheDir);
   const files = new OutputFiles(opts.outputDir);
+  const inputs = new InputImages(opts.inputDir);
   const tilePlans = new Map<string, TiledDecoderPlan | null>();
 
   const loopMode: DeviceLoopMode = deviceLoopOn() ? (opts.deviceLoop ?? 'cuda') : 'off';
@@ -262,7 +267,13 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
     return tilePlans.get(key) ?? null;
   }
 
-  return {
+  const folders = [
+    { dir: opts.modelsDir, label: 'models' },
+    { dir: opts.outputDir, label: 'output' },
+    { dir: opts.cacheDir, label: 'cache' },
+    ...(opts.inputDir ? [{ dir: opts.inputDir, label: 'input' }] : []),
+  ];
+  return withRelativePaths<OnnxBackend>(folders, {
     store,
     storeStats: () => store.stats(),
 
@@ -290,14 +301,14 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       return handle('taesd', taesdInfo(t), precision(req.precision, d), d, NO_OFFLOAD, t.decoder.weightsKey);
     },
 
-    async encodePrompt(clip: ClipHandle, prompt: string, negative: string | null, signal: AbortSignal) {
+    async encodePrompt(clip, prompt, negative, signal, options = DEFAULT_ENCODE) {
       const model = resolver.model(clip.model.id);
-      return encodePrompt(model, runner(model.info.id, clip), prompt, negative, signal);
+      return encodePrompt(model, runner(model.info.id, clip), prompt, negative, signal, options);
     },
 
-    async cachedEncodePrompt(clip: ClipHandle, prompt: string, negative: string | null, signal: AbortSignal) {
+    async cachedEncodePrompt(clip, prompt, negative, signal, options = DEFAULT_ENCODE) {
       const model = resolver.model(clip.model.id);
-      const key = embeddingCacheKey(prompt, negative, model.clipWeightsKey);
+      const key = embeddingCacheKey(prompt, negative, model.clipWeightsKey, options);
       const hit = await cache.get(key);
       if (hit) return { conditioning: hit, hit: true };
       const conditioning: Conditioning = await encodePrompt(
@@ -306,6 +317,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
         prompt,
         negative,
         signal,
+        options,
       );
       await cache.put(key, conditioning);
       return { conditioning, hit: false };
@@ -362,6 +374,27 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       return taesdDecode(taesd, latent.samples, signal);
     },
 
+    async vaeEncode(req: VaeEncodeRequest): Promise<Latent> {
+      const model = resolver.model(req.vae.model.id);
+      const encodeWith = (h: VaeHandle) => {
+        const run = runner(model.info.id, h);
+        const encode = async (sample: Tensor) => {
+          const out = await run(model.vaeEncoder, { sample });
+          return { mean: need(out, 'mean', 'vae_encoder'), logvar: need(out, 'logvar', 'vae_encoder') };
+        };
+        const scaling = { scalingFactor: model.info.vaeScalingFactor, shiftFactor: model.vaeShiftFactor };
+        return encodeImages(req.image.images, encode, { ...req, ...scaling });
+      };
+      try {
+        return await encodeWith(req.vae);
+      } catch (e) {
+        // an fp16 encoder that overflowed (its config does not ask for fp32): the batch again in fp32, as decode does
+        if (!(e instanceof EncoderOverflow) || req.vae.precision !== 'fp16') throw e;
+        return encodeWith({ ...req.vae, precision: 'fp32' });
+      }
+    },
+    loadImage: (req) => inputs.load(req),
+
     saveImage: (image, index, prefix, workflowJson) => files.saveImage(image, index, prefix, workflowJson),
     saveLatent: (latent, prefix) => files.saveLatent(latent, prefix),
     loadLatent: (name) => files.loadLatent(name),
@@ -373,7 +406,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       graphs?.release();
       graphs = undefined;
     },
-  };
+  });
 }
 
 function need(out: Record<string, Tensor>, name: string, component: string): Tensor {

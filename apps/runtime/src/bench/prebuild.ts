@@ -18,6 +18,7 @@ export function prebuild(argv: readonly string[]): string {
     text_encoder_2: m.textEncoder2,
     unet: m.unet,
     vae_decoder: m.vaeDecoder,
+    vae_encoder: m.vaeEncoder,
     taesd_decoder: m.taesd!.decoder,
   };
   const c = components[values.component as ComponentName];

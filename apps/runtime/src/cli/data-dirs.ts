@@ -1,12 +1,14 @@
 import path from 'node:path';
 
-// Where models, outputs and the prompt-embedding cache live: the flag, else the environment, else the default.
+// Where models, outputs, input images and the prompt-embedding cache live: the flag, else the environment, else the default.
 // One function for `sdflow run`, `serve` and `export`, so the commands agree (and share the embedding cache).
 
 export interface DataDirs {
   readonly modelsDir: string;
   readonly outputDir: string;
   readonly cacheDir: string;
+  /** Load Image's files. */
+  readonly inputDir: string;
 }
 
 export function dataDirs(
@@ -14,6 +16,7 @@ export function dataDirs(
     readonly models?: string | undefined;
     readonly output?: string | undefined;
     readonly cache?: string | undefined;
+    readonly input?: string | undefined;
   },
   env: NodeJS.ProcessEnv = process.env,
 ): DataDirs {
@@ -21,5 +24,6 @@ export function dataDirs(
     modelsDir: path.resolve(flags.models ?? env.SDFLOW_MODELS ?? 'models'),
     outputDir: path.resolve(flags.output ?? env.SDFLOW_OUTPUT ?? 'output'),
     cacheDir: path.resolve(flags.cache ?? env.SDFLOW_CACHE ?? '.sdflow/cache'),
+    inputDir: path.resolve(flags.input ?? env.SDFLOW_INPUT ?? 'input'),
   };
 }

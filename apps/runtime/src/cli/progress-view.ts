@@ -3,7 +3,8 @@ import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
 import { bar, formatBytes, formatMs } from './format.ts';
 
 // Live run progress: on a terminal, one line per planned node redrawn in place (a progress bar for the
-// running one); otherwise plain lines, progress at most every 10%, so logs stay readable.
+// running one) under one bar for the whole run with it/s and ETA; otherwise plain lines, progress at most
+// every 10%, so logs stay readable.
 
 type Status = 'pending' | 'running' | 'cached' | 'finished' | 'failed' | 'interrupted';
 interface Row {
@@ -12,6 +13,9 @@ interface Row {
   value?: number;
   max?: number;
   startedAt?: number;
+  /** When the node reported its first step, and which: its it/s counts from there (warm-up excluded). */
+  firstStepAt?: number;
+  firstStep?: number;
   detail?: string;
 }
 
@@ -29,6 +33,7 @@ export class ProgressView {
     private readonly out: Writable,
     private readonly tty: boolean,
     private readonly typeOf: (nodeId: string) => string,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   handle(event: RunEvent): void {
@@ -42,11 +47,16 @@ export class ProgressView {
         }
         break;
       case 'nodeStarted':
-        this.#set(event.nodeId, { status: 'running', startedAt: performance.now() });
+        this.#set(event.nodeId, { status: 'running', startedAt: this.now() });
         if (!this.tty) this.#line(`${this.#name(event.nodeId)} started`);
         break;
       case 'nodeProgress': {
-        this.#set(event.nodeId, { value: event.value, max: event.max });
+        const first = this.#rows.get(event.nodeId)?.firstStepAt === undefined;
+        this.#set(event.nodeId, {
+          value: event.value,
+          max: event.max,
+          ...(first ? { firstStepAt: this.now(), firstStep: event.value } : {}),
+        });
         if (!this.tty && event.max > 0) {
           const decile = Math.floor((event.value / event.max) * 10);
           if (decile > (this.#plainDecile.get(event.nodeId) ?? 0) || event.value === event.max) {
@@ -54,7 +64,7 @@ export class ProgressView {
             this.#line(`${this.#name(event.nodeId)} ${event.value}/${event.max}`);
           }
         }
-        if (this.tty && performance.now() - this.#lastDraw < REDRAW_MS) return;
+        if (this.tty && this.now() - this.#lastDraw < REDRAW_MS) return;
         break;
       }
       case 'nodeCached':
@@ -110,8 +120,34 @@ export class ProgressView {
     this.out.write(`${text}\n`);
   }
 
+  /** The whole run: share of planned nodes done (a stepping node counts by its steps), it/s and ETA of the
+   *  stepping node running now. */
+  #overall(): string {
+    const rows = [...this.#rows.values()];
+    if (rows.length === 0) return '';
+    let done = 0;
+    let rate: number | undefined;
+    let eta: number | undefined;
+    for (const r of rows) {
+      if (r.status === 'cached' || r.status === 'finished') done += 1;
+      else if (r.status === 'running' && r.max) {
+        done += Math.min(1, (r.value ?? 0) / r.max);
+        const steps = (r.value ?? 0) - (r.firstStep ?? 0);
+        const seconds = r.firstStepAt === undefined ? 0 : (this.now() - r.firstStepAt) / 1000;
+        if (steps > 0 && seconds > 0) {
+          rate = steps / seconds;
+          eta = (r.max - (r.value ?? 0)) / rate;
+        }
+      }
+    }
+    const pct = Math.round((100 * done) / rows.length);
+    const speed = rate === undefined ? '' : ` · ${rate.toFixed(rate < 10 ? 2 : 1)} it/s`;
+    const left = eta === undefined ? '' : ` · ETA ${formatMs(eta * 1000)}`;
+    return `run ${bar(done, rows.length)} ${pct}%${speed}${left}`;
+  }
+
   #draw(): void {
-    this.#lastDraw = performance.now();
+    this.#lastDraw = this.now();
     const width = Math.max(...[...this.#rows.keys()].map((id) => this.#name(id).length), 0);
     const lines = [...this.#rows].map(([id, row]) => {
       const icon = { pending: '·', running: '▸', cached: '=', finished: '✓', failed: '✗', interrupted: '■' }[
@@ -119,11 +155,12 @@ export class ProgressView {
       ];
       let tail = row.detail ?? '';
       if (row.status === 'running') {
-        const elapsed = row.startedAt === undefined ? '' : formatMs(performance.now() - row.startedAt);
+        const elapsed = row.startedAt === undefined ? '' : formatMs(this.now() - row.startedAt);
         tail = row.max ? `${bar(row.value ?? 0, row.max)} ${row.value}/${row.max} ${elapsed}` : elapsed;
       }
       return `${icon} ${this.#name(id).padEnd(width)}  ${tail}`;
     });
+    lines.push(this.#overall());
     // A wrapped line would break the cursor arithmetic of the redraw.
     const columns = (this.out as NodeJS.WriteStream).columns ?? 120;
     for (let i = 0; i < lines.length; i++) {

@@ -24,6 +24,7 @@ export const RUN_USAGE = `usage: sdflow run <workflow.json> [options]
                         anything runs
   --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
   --cache DIR           prompt-embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
+  --input DIR           where Load Image reads its files (default input, env SDFLOW_INPUT); never outside it
   --device D            cpu, cuda or webgpu: what the workflow's "auto" device params mean (default cpu).
                         cuda needs ONNX Runtime's CUDA provider installed (README.md, "GPU")
   --set NODE.PARAM=VALUE
@@ -38,6 +39,7 @@ export interface RunArgs {
   readonly outputDir: string;
   readonly modelsDir: string;
   readonly cacheDir: string;
+  readonly inputDir: string;
   readonly device?: Device;
   readonly sets: string[];
 }
@@ -60,7 +62,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   return {
     file: path.resolve(positionals[0]!),
-    ...dataDirs({ models: values.models, output: values.out, cache: values.cache }),
+    ...dataDirs({ models: values.models, output: values.out, cache: values.cache, input: values.input }),
     ...(device ? { device: device as Device } : {}),
     sets: values.set ?? [],
   };
@@ -75,6 +77,7 @@ function parse(argv: readonly string[]) {
       out: { type: 'string', short: 'o' },
       models: { type: 'string' },
       cache: { type: 'string' },
+      input: { type: 'string' },
       device: { type: 'string' },
       set: { type: 'string', multiple: true },
     },
@@ -166,6 +169,7 @@ export async function runCommand(
     modelsDir: args.modelsDir,
     outputDir: args.outputDir,
     cacheDir: args.cacheDir,
+    inputDir: args.inputDir,
     ...(args.device ? { device: args.device } : {}),
   });
   const engine = await Engine.start({ backend: spec });

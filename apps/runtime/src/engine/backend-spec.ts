@@ -14,6 +14,8 @@ export interface BackendOptions {
   readonly outputDir: string;
   /** Prompt-embedding cache of Cache Embeddings (kept across runs and restarts). */
   readonly cacheDir: string;
+  /** Where Load Image reads its files (absent: Load Image fails). */
+  readonly inputDir?: string;
   /** Device that `auto` resolves to; default: the backend's choice (CUDA when available, else CPU). */
   readonly device?: Device;
 }

@@ -12,6 +12,7 @@ import { buildTaesdDecoder, taesdScaleFactor } from '../onnx/builders/taesd-deco
 import { buildUnet } from '../onnx/builders/unet.ts';
 import { parseVaeConfig, vaeScaleFactor } from '../onnx/builders/vae-config.ts';
 import { buildVaeDecoder } from '../onnx/builders/vae-decoder.ts';
+import { buildVaeEncoder } from '../onnx/builders/vae-encoder.ts';
 import type { BuiltModel } from '../onnx/built-model.ts';
 import { parseSchedulerConfig } from '../sdxl/schedulers/scheduler-config.ts';
 import { ClipTokenizer, TokenizerConfig } from '../sdxl/tokenizer.ts';
@@ -48,6 +49,7 @@ export interface SyntheticModelSpec {
 const SEEDS: Record<ComponentName, number> = {
   unet: 0,
   vae_decoder: 1,
+  vae_encoder: 1, // the same VAE as the decoder's (its encoder.* tensors)
   text_encoder: 2,
   text_encoder_2: 3,
   taesd_decoder: 4,
@@ -110,6 +112,7 @@ export function syntheticModel(spec: SyntheticModelSpec): ModelSource {
     ),
     unet: component('unet', (req) => buildUnet(unet, weights('unet'), req)),
     vaeDecoder: component('vae_decoder', (req) => buildVaeDecoder(vaeFile.json, weights('vae_decoder'), req)),
+    vaeEncoder: component('vae_encoder', (req) => buildVaeEncoder(vaeFile.json, weights('vae_encoder'), req)),
     taesd,
     vaeTiling: { config: vaeFile.json, file: vaeFile.file, weights: () => weights('vae_decoder') },
   };

@@ -1,6 +1,6 @@
 import type { Kernel } from '../../define.ts';
 import type { cacheEmbeddingsDef } from './cache-embeddings.node.ts';
-import { negativeOf } from './prompt-params.ts';
+import { encodeOptionsOf, negativeOf } from './prompt-params.ts';
 
 export const runCacheEmbeddings: Kernel<typeof cacheEmbeddingsDef> = async ({ params, inputs, ctx }) => {
   ctx.progress(0, 1);
@@ -9,6 +9,7 @@ export const runCacheEmbeddings: Kernel<typeof cacheEmbeddingsDef> = async ({ pa
     params.prompt,
     negativeOf(params),
     ctx.signal,
+    encodeOptionsOf(params),
   );
   ctx.progress(1, 1);
   return { conditioning };

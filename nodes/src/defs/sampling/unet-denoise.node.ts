@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineNode } from '../../define.ts';
 import { seedParam } from '../../param-meta.ts';
+import { unetCost } from '../../run-cost-model.ts';
+import { SCHEDULER_NAMES } from './scheduler-names.ts';
 
 export const unetDenoiseDef = defineNode({
   type: 'unetDenoise',
@@ -16,9 +18,10 @@ export const unetDenoiseDef = defineNode({
       step: 0.1,
       description: 'Classifier-free guidance scale; 1 or less skips the negative pass.',
     }),
-    scheduler: z.enum(['euler', 'euler_ancestral', 'dpmpp_2m_karras', 'ddim']).default('euler').meta({
+    scheduler: z.enum(SCHEDULER_NAMES).default('euler').meta({
       widget: 'select',
-      description: 'Sampler and sigma schedule (diffusers names: Euler, Euler a, DPM++ 2M Karras, DDIM).',
+      description:
+        "Sampler and sigma schedule, matching diffusers' schedulers step for step: Euler, Euler a, DPM++ 2M, DPM++ 2M SDE, DDIM, LCM; _karras / _exponential: Karras or exponential sigmas. Samplers that add noise draw it from the seed.",
     }),
     seed: seedParam('Seed for ancestral noise and img2img noise.'),
     denoise: z.number().min(0).max(1).default(1).meta({
@@ -45,4 +48,5 @@ export const unetDenoiseDef = defineNode({
     previewDecoder: { type: 'TAESD', optional: true, description: 'Tiny VAE for previewMethod "taesd".' },
   },
   outputs: { latent: { type: 'LATENT' } },
+  cost: (p, latent) => (latent ? unetCost(latent, p.steps, p.cfg > 1) : {}),
 });

@@ -27,6 +27,16 @@ export function testBackends(work: string, modelsDir: string) {
   };
 }
 
+/** The sdxl-tiny fixture (a folder of `modelsDir`) on the CPU in fp32, without offload, as the parity tests run it. */
+export function loadFixtureModel(backend: OnnxBackend, fixtureDir: string) {
+  return backend.loadModel({
+    model: path.basename(fixtureDir),
+    precision: 'fp32',
+    device: 'cpu',
+    offload: { mode: 'none', budgetMiB: 0 },
+  });
+}
+
 /** One decode of the whole batch: no slicing, no tiling (auto tiling on, as the node's default). */
 export function plainDecode(
   backend: OnnxBackend,

@@ -147,5 +147,14 @@ export function createFakeBackend(opts: FakeBackendOptions = {}): SdxlBackend & 
     async loadLatent(name) {
       throw new Error(`fake backend: cannot load latent "${name}"`);
     },
+    async vaeEncode(req) {
+      req.signal.throwIfAborted();
+      const [b = 1, h = 8, w = 8] = req.image.images.dims;
+      req.onProgress(1, 1);
+      return { samples: filled([b, 4, Math.ceil(h / 8), Math.ceil(w / 8)], 0.1), kind: 'image' };
+    },
+    async loadImage(req) {
+      throw new Error(`fake backend: cannot load image "${req.file}"`);
+    },
   };
 }

@@ -6,9 +6,11 @@ import { SafetensorsFile } from '../../models/safetensors.ts';
 import { SafetensorsSource } from '../../models/weight-source.ts';
 import { relativeError as relErr } from '../../sdxl/testing/references.ts';
 import { createSession } from '../session.ts';
-import { buildClipText, clipTextOutputs } from './clip-text.ts';
+import { buildClipText, clipSkipOutput, clipTextOutputs } from './clip-text.ts';
 
 const refs = SafetensorsFile.open(join(tinyFixture, 'references/text_encoders.safetensors'));
+/** the states before the penultimate layer's input (5 layers: hidden_states[0..3]), for clip skip */
+const EARLIER = ['hidden_states.0', 'hidden_states.1', 'hidden_states.2', 'hidden_states.3'];
 
 async function encode(
   component: string,
@@ -34,7 +36,7 @@ describe('CLIP text encoders on sdxl-tiny', () => {
   for (const attention of ['mha', 'matmul', 'mha-webgpu'] as const) {
     it(`text_encoder matches transformers (${attention})`, async () => {
       const { out, names } = await encode('text_encoder', 'input_ids_1', attention);
-      expect([...names].sort()).toEqual(['hidden_states_m2', 'last_hidden_state', 'pooler_output']);
+      expect([...names].sort()).toEqual([...EARLIER, 'hidden_states_m2', 'last_hidden_state', 'pooler_output']);
       expect(out.hidden_states_m2?.dims).toEqual([3, 77, 32]);
       expect(relErr(out.hidden_states_m2?.data as Float32Array, refs.readFloat32('te1_hidden_states_m2'))).toBeLessThan(
         1e-4,
@@ -47,7 +49,7 @@ describe('CLIP text encoders on sdxl-tiny', () => {
 
     it(`text_encoder_2 matches transformers (${attention})`, async () => {
       const { out, names } = await encode('text_encoder_2', 'input_ids_2', attention);
-      expect([...names].sort()).toEqual(['hidden_states_m2', 'last_hidden_state', 'text_embeds']);
+      expect([...names].sort()).toEqual([...EARLIER, 'hidden_states_m2', 'last_hidden_state', 'text_embeds']);
       expect(relErr(out.hidden_states_m2?.data as Float32Array, refs.readFloat32('te2_hidden_states_m2'))).toBeLessThan(
         1e-4,
       );
@@ -97,8 +99,23 @@ describe('clipTextOutputs', () => {
       text_embeds: t(7),
     };
     const out = clipTextOutputs(optimum, 5);
-    expect(Object.keys(out).sort()).toEqual(['hidden_states_m2', 'last_hidden_state', 'text_embeds']);
+    // the earlier layers' states pass through for clip skip
+    expect(Object.keys(out).sort()).toEqual([
+      'hidden_states.0',
+      'hidden_states_m2',
+      'last_hidden_state',
+      'text_embeds',
+    ]);
     expect(out.hidden_states_m2?.data[0]).toBe(4);
     expect(() => clipTextOutputs({ last_hidden_state: t(1) }, 5)).toThrow(/hidden_states\.4/);
+  });
+});
+
+describe('clipSkipOutput', () => {
+  it("names diffusers' hidden_states[-(clip_skip + 2)]", () => {
+    expect(clipSkipOutput(0, 12)).toBe('hidden_states_m2');
+    expect(clipSkipOutput(1, 12)).toBe('hidden_states.10');
+    expect(clipSkipOutput(11, 12)).toBe('hidden_states.0');
+    expect(() => clipSkipOutput(12, 12)).toThrow(/clip skip 12: the text encoder has 12 layers/);
   });
 });

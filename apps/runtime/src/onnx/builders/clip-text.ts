@@ -3,6 +3,8 @@
 // Graph input:  input_ids int64 [batch, max_position_embeddings] (no attention mask: causal only, as SDXL pipelines).
 // Graph outputs (float32):
 //   hidden_states_m2   [batch, seq, hidden]   hidden_states[-2] (input of the last encoder layer)
+//   hidden_states.N    [batch, seq, hidden]   hidden_states[N] for N < num_hidden_layers - 1: the embeddings (0) and
+//                                             the earlier layers' outputs, for clip skip (Optimum's names)
 //   last_hidden_state  [batch, seq, hidden]   after final_layer_norm
 //   pooler_output      [batch, hidden]        last_hidden_state at the EOS token   (withProjection: false)
 //   text_embeds        [batch, projection]    text_projection(pooler_output)       (withProjection: true)
@@ -53,13 +55,18 @@ export function buildClipText(rawConfig: unknown, weights: WeightSource, opts: C
   let x = b.op1('Add', [tok, b.param(`${p}embeddings.position_embedding.weight`, [S, D])]);
 
   let penultimate: Value | undefined;
+  const earlier: Value[] = [];
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     if (i === cfg.num_hidden_layers - 1) penultimate = x;
+    else earlier.push(x);
     x = encoderLayer(b, x, `${p}encoder.layers.${i}`, cfg);
   }
   const last = b.layerNorm(x, `${p}final_layer_norm`, D, cfg.layer_norm_eps);
   b.outputFloat(penultimate as Value, 'hidden_states_m2', ['batch', S, D]);
   b.outputFloat(last, 'last_hidden_state', ['batch', S, D]);
+  earlier.forEach((h, i) => {
+    b.outputFloat(h, `hidden_states.${i}`, ['batch', S, D]);
+  });
 
   const pooled = b.op1(
     'GatherND',
@@ -105,5 +112,20 @@ export function clipTextOutputs(out: Record<string, Tensor>, numHiddenLayers: nu
   if (!m2) throw new Error(`text encoder export has neither hidden_states_m2 nor hidden_states.${numHiddenLayers - 1}`);
   const result: Record<string, Tensor> = { hidden_states_m2: m2 };
   for (const k of ['last_hidden_state', 'pooler_output', 'text_embeds']) if (out[k]) result[k] = out[k];
+  for (let i = 0; i < numHiddenLayers - 1; i++) {
+    const h = out[`hidden_states.${i}`];
+    if (h) result[`hidden_states.${i}`] = h;
+  }
   return result;
+}
+
+/** diffusers' clip_skip for SDXL: hidden_states[-(clipSkip + 2)], the penultimate layer's input at 0. */
+export function clipSkipOutput(clipSkip: number, numHiddenLayers: number): string {
+  const index = numHiddenLayers - 1 - clipSkip;
+  if (!Number.isInteger(clipSkip) || clipSkip < 0 || index < 0) {
+    throw new Error(
+      `clip skip ${clipSkip}: the text encoder has ${numHiddenLayers} layers (0 to ${numHiddenLayers - 1})`,
+    );
+  }
+  return clipSkip === 0 ? 'hidden_states_m2' : `hidden_states.${index}`;
 }

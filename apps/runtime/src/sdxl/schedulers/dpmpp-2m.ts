@@ -2,8 +2,9 @@ import {
   alphasCumprod,
   f,
   interpSigma,
-  karrasSigmas,
+  type SigmaSpacing,
   sigmaToT,
+  spacedSigmas,
   spacedTimesteps,
   trainingSigmas,
 } from './schedule-math.ts';
@@ -11,7 +12,15 @@ import type { Scheduler } from './scheduler.ts';
 import type { SchedulerConfig } from './scheduler-config.ts';
 import { coefficients, type StepCoefficients } from './step-coefficients.ts';
 
-// diffusers' DPMSolverMultistepScheduler: dpmsolver++, solver_order 2, midpoint, lower_order_final.
+// diffusers' DPMSolverMultistepScheduler: dpmsolver++ (or, with `sde`, sde-dpmsolver++), solver_order 2,
+// midpoint, lower_order_final.
+
+export interface DpmSolverOptions {
+  readonly spacing: SigmaSpacing;
+  /** algorithm_type sde-dpmsolver++: every step but a final one to sigma 0 adds generator noise */
+  readonly sde?: boolean;
+  readonly lowerOrderFinal?: boolean;
+}
 
 interface AlphaSigma {
   alpha: number;
@@ -31,19 +40,26 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   readonly sigmas: number[];
   readonly initNoiseSigma = 1;
 
+  private readonly lowerOrderFinal: boolean;
+  private readonly sde: boolean;
+
   constructor(
     private readonly config: SchedulerConfig,
     steps: number,
-    private readonly lowerOrderFinal = true,
+    options: DpmSolverOptions,
   ) {
+    this.lowerOrderFinal = options.lowerOrderFinal ?? true;
+    this.sde = options.sde ?? false;
     const ac = alphasCumprod(config);
     const train = trainingSigmas(ac);
     let sigmas: number[];
     let timesteps: number[];
-    if (config.use_karras_sigmas) {
+    if (options.spacing !== 'timesteps') {
       const logSigmas = train.map((s) => f(Math.log(s)));
-      sigmas = karrasSigmas(config.sigma_min ?? train[0]!, config.sigma_max ?? train[train.length - 1]!, steps);
-      timesteps = sigmas.map((s) => Math.round(sigmaToT(s, logSigmas)));
+      sigmas = spacedSigmas(options.spacing, config, train[0]!, train[train.length - 1]!, steps);
+      // Karras timesteps are rounded; exponential ones go to int64 as they are (truncated)
+      const toInt = options.spacing === 'karras' ? Math.round : Math.trunc;
+      timesteps = sigmas.map((s) => toInt(sigmaToT(s, logSigmas)));
     } else {
       timesteps = dpmTimesteps(config, steps);
       sigmas = timesteps.map((t) => interpSigma(train, t));
@@ -68,6 +84,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
         : { predX: s0.alpha, predM: -s0.sigma };
     const t = alphaSigma(this.sigmas[stepIndex + 1]!);
     const h = f(t.lambda - s0.lambda);
+    if (this.sde) return this.sdeCoefficients(stepIndex, taken, lowerOrderFinal, pred, s0, t, h);
     const ratio = f(t.sigma / s0.sigma);
     const coef = f(t.alpha * f(f(Math.exp(-h)) - 1));
     if (taken < 1 || lowerOrderFinal) return coefficients({ ...pred, prevX: ratio, prevPred: -coef });
@@ -75,6 +92,27 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const s1 = alphaSigma(this.sigmas[stepIndex - 1]!);
     const d = f(f(0.5 * coef) * f(1 / f(f(s0.lambda - s1.lambda) / h)));
     return coefficients({ ...pred, prevX: ratio, prevPred: f(-coef - d), prevLast: d });
+  }
+
+  /** sde-dpmsolver++: x_t = sigma_t / sigma_s * e^-h * x + alpha_t (1 - e^-2h) (D0 + D1 / 2)
+   *  + sigma_t sqrt(1 - e^-2h) * noise, D1 = (x0 - last) / r0 at second order. */
+  private sdeCoefficients(
+    stepIndex: number,
+    taken: number,
+    lowerOrderFinal: boolean,
+    pred: { predX: number; predM: number; predDiv?: number },
+    s0: AlphaSigma,
+    t: AlphaSigma,
+    h: number,
+  ): StepCoefficients {
+    const e2 = f(1 - f(Math.exp(f(-2 * h))));
+    const prevX = f(f(t.sigma / s0.sigma) * f(Math.exp(-h)));
+    const a = f(t.alpha * e2);
+    const prevNoise = f(t.sigma * f(Math.sqrt(e2)));
+    if (taken < 1 || lowerOrderFinal) return coefficients({ ...pred, prevX, prevPred: a, prevNoise });
+    const s1 = alphaSigma(this.sigmas[stepIndex - 1]!);
+    const d = f(f(0.5 * a) * f(1 / f(f(s0.lambda - s1.lambda) / h)));
+    return coefficients({ ...pred, prevX, prevPred: f(a + d), prevLast: -d, prevNoise });
   }
 
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {

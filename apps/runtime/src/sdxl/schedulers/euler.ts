@@ -2,8 +2,9 @@ import {
   alphasCumprod,
   f,
   interpSigma,
-  karrasSigmas,
+  type SigmaSpacing,
   sigmaToT,
+  spacedSigmas,
   spacedTimesteps,
   trainingSigmas,
 } from './schedule-math.ts';
@@ -12,7 +13,10 @@ import type { SchedulerConfig } from './scheduler-config.ts';
 import { coefficients, type StepCoefficients } from './step-coefficients.ts';
 
 // diffusers' EulerDiscreteScheduler (and, with `ancestral`, EulerAncestralDiscreteScheduler), s_churn = 0;
-// both take epsilon or v_prediction (the same x0 formula in each).
+// both take epsilon or v_prediction (the same x0 formula in each). Karras and exponential sigmas are
+// EulerDiscreteScheduler's use_karras_sigmas / use_exponential_sigmas, between the sigmas of the first and last
+// spaced timesteps. EulerAncestralDiscreteScheduler has neither option: the ancestral sampler with them steps over
+// EulerDiscreteScheduler's schedule (timesteps and sigmas, final sigma included).
 
 export class EulerScheduler implements Scheduler {
   readonly timesteps: number[];
@@ -23,17 +27,19 @@ export class EulerScheduler implements Scheduler {
     private readonly config: SchedulerConfig,
     steps: number,
     private readonly ancestral = false,
+    spacing: SigmaSpacing = 'timesteps',
   ) {
     const ac = alphasCumprod(config);
     const train = trainingSigmas(ac);
     let timesteps = spacedTimesteps(config, steps).map(f);
     let sigmas = timesteps.map((t) => interpSigma(train, t));
-    if (config.use_karras_sigmas && !ancestral) {
+    if (spacing !== 'timesteps') {
       const logSigmas = train.map((s) => f(Math.log(s)));
-      sigmas = karrasSigmas(config.sigma_min ?? train[0]!, config.sigma_max ?? train[train.length - 1]!, steps);
+      sigmas = spacedSigmas(spacing, config, sigmas[sigmas.length - 1]!, sigmas[0]!, steps);
       timesteps = sigmas.map((s) => f(sigmaToT(s, logSigmas)));
     }
-    const last = config.final_sigmas_type === 'sigma_min' && !ancestral ? train[0]! : 0;
+    const eulerSchedule = !ancestral || spacing !== 'timesteps';
+    const last = config.final_sigmas_type === 'sigma_min' && eulerSchedule ? train[0]! : 0;
     this.sigmas = [...sigmas, last].map(f);
     this.timesteps = timesteps;
     const maxSigma = Math.max(...this.sigmas);

@@ -102,3 +102,31 @@ export function sigmaToT(sigma: number, logSigmas: Float32Array): number {
   const w = Math.min(1, Math.max(0, (lo - logSigma) / (lo - hi)));
   return (1 - w) * low + w * (low + 1);
 }
+
+/** np.linspace(start, stop, n) in double: i * step + start, the last value exactly stop. */
+function linspace(start: number, stop: number, n: number): number[] {
+  if (n === 1) return [start];
+  const step = (stop - start) / (n - 1);
+  return Array.from({ length: n }, (_, i) => (i === n - 1 ? stop : i * step + start));
+}
+
+/** diffusers' _convert_to_exponential: exp(linspace(log sigmaMax, log sigmaMin, steps)), in double. */
+export function exponentialSigmas(sigmaMin: number, sigmaMax: number, steps: number): number[] {
+  return linspace(Math.log(sigmaMax), Math.log(sigmaMin), steps).map(Math.exp);
+}
+
+/** How a scheduler spaces its sigmas: as its timesteps say, or diffusers' use_karras / use_exponential_sigmas. */
+export type SigmaSpacing = 'timesteps' | 'karras' | 'exponential';
+
+/** Karras or exponential sigmas between sigmaMin and sigmaMax (the config's sigma_min/sigma_max win). */
+export function spacedSigmas(
+  spacing: Exclude<SigmaSpacing, 'timesteps'>,
+  config: SchedulerConfig,
+  sigmaMin: number,
+  sigmaMax: number,
+  steps: number,
+): number[] {
+  const lo = config.sigma_min ?? sigmaMin;
+  const hi = config.sigma_max ?? sigmaMax;
+  return spacing === 'karras' ? karrasSigmas(lo, hi, steps) : exponentialSigmas(lo, hi, steps);
+}

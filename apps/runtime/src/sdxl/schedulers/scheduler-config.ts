@@ -19,8 +19,12 @@ export const SchedulerConfig = z.object({
   rescale_betas_zero_snr: z.literal(false).default(false),
   timestep_type: z.enum(['discrete']).default('discrete'),
   use_karras_sigmas: z.boolean().nullable().default(false),
-  use_exponential_sigmas: z.literal(false).nullable().default(false),
+  // sdflow's scheduler param picks the sigma spacing; these flags of a model's config are read and not used
+  use_exponential_sigmas: z.boolean().nullable().default(false),
   use_beta_sigmas: z.literal(false).nullable().default(false),
+  // LCMScheduler's (defaults as diffusers'; SDXL's Euler config has neither)
+  original_inference_steps: z.number().int().positive().default(50),
+  timestep_scaling: z.number().positive().default(10),
 });
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 

@@ -1,10 +1,9 @@
 import type { SchedulerName } from '@sdflow/nodes/backend.ts';
 import { describe, expect, it } from 'vitest';
 import { readReferenceJson, readReferenceTensors, relativeError } from '../testing/references.ts';
-import { TorchGenerator } from '../torch-rng.ts';
+import { schedulerTrace } from '../testing/scheduler-trace.ts';
 import { createScheduler, firstStepForStrength } from './create-scheduler.ts';
 import { parseSchedulerConfig } from './scheduler-config.ts';
-import { applyStep, modelInput } from './step-coefficients.ts';
 
 interface CaseRef {
   num_inference_steps: number;
@@ -45,32 +44,14 @@ describe('schedulers', () => {
     // its trace with the same noise draws
     it(`${key}: step trace with the stand-in model (1e-6 relative)`, () => {
       const s = make();
-      const x0 = traces.get('trace_x0')!.data;
-      const c = traces.get('trace_c')!.data;
+      const n = traces.get('trace_x0')!.data.length;
+      const trace = schedulerTrace(s, traces.get('trace_x0')!.data, traces.get('trace_c')!.data);
       const refIn = traces.get(`${key}.x_in`)!.data;
       const refX = traces.get(`${key}.x`)!.data;
-      const n = x0.length;
-      const generator = new TorchGenerator(0);
-      let x: Float32Array = x0.map((v) => Math.fround(v * s.initNoiseSigma));
-      let last = new Float32Array(n);
-      let worstIn = 0;
-      let worst = 0;
-      for (let i = 0; i < s.timesteps.length; i++) {
-        const xIn = new Float32Array(n);
-        modelInput(x, s.inputDivisor(i), xIn);
-        worstIn = Math.max(worstIn, relativeError(xIn, refIn.subarray(i * n, (i + 1) * n)));
-        const m = xIn.map((v, j) => Math.fround(Math.fround(0.5 * v) + Math.fround(0.5 * c[j]!)));
-        const k = s.coefficients(i, i);
-        const noise = k.prevNoise !== 0 ? generator.randn([n]) : undefined;
-        const prev = new Float32Array(n);
-        const pred = new Float32Array(n);
-        applyStep(k, { m, x, last, noise }, prev, pred);
-        x = prev;
-        last = pred;
-        worst = Math.max(worst, relativeError(x, refX.subarray(i * n, (i + 1) * n)));
-      }
-      expect(worstIn).toBeLessThan(1e-6);
-      expect(worst).toBeLessThan(1e-6);
+      const worst = (ours: Float32Array[], ref: Float32Array) =>
+        Math.max(...ours.map((v, i) => relativeError(v, ref.subarray(i * n, (i + 1) * n))));
+      expect(worst(trace.xIn, refIn)).toBeLessThan(1e-6);
+      expect(worst(trace.x, refX)).toBeLessThan(1e-6);
     });
   }
 
