@@ -39,6 +39,7 @@ const expectedTwinNodes: Workflow['nodes'] = {
       prompt: 'a lighthouse on a cliff at dusk, oil painting',
       negativePrompt: 'blurry, watermark',
       encodeEmptyNegative: true,
+      weighting: 'comfy',
     },
     inputs: { clip: { node: '4', output: 'clip' } },
   },
@@ -131,7 +132,12 @@ describe('ComfyUI node mappings', () => {
   it('keeps the checkpoint sub-folder in the model name and an empty negative encoded, as ComfyUI does', () => {
     const r = converted(apiGraph());
     expect(r.workflow.nodes['4']?.params).toEqual({ model: 'sdxl/juggernaut' });
-    expect(r.workflow.nodes['6']?.params).toEqual({ prompt: 'a fox', negativePrompt: '', encodeEmptyNegative: true });
+    expect(r.workflow.nodes['6']?.params).toEqual({
+      prompt: 'a fox',
+      negativePrompt: '',
+      encodeEmptyNegative: true,
+      weighting: 'comfy',
+    });
     expect(r.workflow.nodes['5']?.params).toEqual({ width: 1024, height: 768, batchSize: 2, seed: 5 });
     expect(r.workflow.nodes['3']?.params).toMatchObject({ scheduler: 'euler', cfg: 8, steps: 20 });
   });
@@ -162,6 +168,7 @@ describe('ComfyUI node mappings', () => {
       prompt: 'a fox',
       negativePrompt: '',
       encodeEmptyNegative: false,
+      weighting: 'comfy',
     });
     expect(entry(zeroNeg, '11')).toMatchObject({ status: 'mapped', to: ['6'] });
     const zeroPos = convert(

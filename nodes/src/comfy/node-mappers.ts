@@ -138,6 +138,8 @@ function sampler(c: Converter, n: ComfyNode, advanced: boolean): ComfyValue[] {
       negativePrompt: negative.zero ? '' : negative.text,
       // ComfyUI encodes an empty negative text like any other; only a zeroed negative is zeros.
       encodeEmptyNegative: !negative.zero,
+      // ComfyUI always reads `(word:1.2)` as a weight, by its own rule.
+      weighting: 'comfy',
     },
     inputs: { clip: positive.clip },
     sources: { prompt: 'positive', negativePrompt: 'negative' },
