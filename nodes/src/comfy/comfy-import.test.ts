@@ -150,6 +150,27 @@ describe('ComfyUI node mappings', () => {
     expect(entry(r, '4')?.notes[0]).toContain('config_name "v1-inference.yaml" not used');
   });
 
+  it('maps CLIPSetLastLayer to clip skip on the prompts that use it; layer -1 has no counterpart', () => {
+    const skipped = (stop: number) =>
+      convert(
+        apiGraph({
+          '11': { class_type: 'CLIPSetLastLayer', inputs: { stop_at_clip_layer: stop, clip: ['4', 1] } },
+          '6': { inputs: { clip: ['11', 0] } },
+          '7': { inputs: { clip: ['11', 0] } },
+        }),
+      );
+    const three = skipped(-3);
+    if (!three.ok) throw new Error(three.message);
+    expect(three.workflow.nodes['6']?.params).toMatchObject({ clipSkip: 1, weighting: 'comfy' });
+    expect(entry(three, '11')?.notes).toContain('stop_at_clip_layer -3 -> clipSkip 1 on the prompts that use it');
+    const two = skipped(-2);
+    if (!two.ok) throw new Error(two.message);
+    expect(two.workflow.nodes['6']?.params).not.toHaveProperty('clipSkip');
+    const last = skipped(-1);
+    expect(entry(last, '11')).toMatchObject({ status: 'unmapped' });
+    expect(entry(last, '11')?.reason).toMatch(/"stop_at_clip_layer" is -1/);
+  });
+
   it('makes a model name of any ckpt_name: Windows separators, brackets, leading dots', () => {
     expect(modelNameOf('SDXL\\juggernaut (v9)+.safetensors')).toBe('SDXL/juggernaut _v9__');
     expect(modelNameOf('.hidden/../base.ckpt')).toBe('hidden/base');

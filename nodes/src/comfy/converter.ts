@@ -10,11 +10,19 @@ export class Unmappable extends Error {}
 
 /** What travels along a ComfyUI output, in sdflow terms. */
 export type ComfyValue =
-  | { readonly kind: 'port'; readonly type: string; readonly ref: InputRef; readonly loadModel?: string }
+  | {
+      readonly kind: 'port';
+      readonly type: string;
+      readonly ref: InputRef;
+      readonly loadModel?: string;
+      /** CLIP through CLIPSetLastLayer: layers before the penultimate one (sdflow's clipSkip). */
+      readonly clipSkip?: number;
+    }
   /** CONDITIONING from a text encoder: it becomes part of an Encode Prompt node where a sampler uses it. */
   | {
       readonly kind: 'prompt';
       readonly clip: InputRef;
+      readonly clipSkip?: number;
       readonly text: string;
       readonly zero: boolean;
       readonly from: readonly string[];

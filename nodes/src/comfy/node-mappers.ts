@@ -45,13 +45,35 @@ const loadCheckpoint: Mapper = (c, n) => {
   ];
 };
 
-const clipTextEncode: Mapper = (c, n) => {
-  const clip = c.port(n, 'clip', 'CLIP').ref;
-  return [{ kind: 'prompt', clip, text: c.string(n, 'text'), zero: false, from: [n.id] }];
+/** The CLIP input of a text encoder: where it comes from, and the layer CLIPSetLastLayer chose on the way. */
+function clipOf(c: Converter, n: ComfyNode): { clip: InputRef; clipSkip?: number } {
+  const port = c.port(n, 'clip', 'CLIP');
+  return { clip: port.ref, ...(port.clipSkip ? { clipSkip: port.clipSkip } : {}) };
+}
+
+const clipTextEncode: Mapper = (c, n) => [
+  { kind: 'prompt', ...clipOf(c, n), text: c.string(n, 'text'), zero: false, from: [n.id] },
+];
+
+/**
+ * ComfyUI's SDXL encoders read layer -2 (the penultimate) by default, as diffusers' do; stop_at_clip_layer -k reads
+ * layer -k, which is diffusers' clip_skip k - 2. Layer -1 (the last) has no counterpart.
+ */
+const clipSetLastLayer: Mapper = (c, n) => {
+  const port = c.port(n, 'clip', 'CLIP');
+  const stop = c.number(n, 'stop_at_clip_layer', -1);
+  if (!Number.isInteger(stop) || stop > -2) {
+    throw new Unmappable(
+      `input "stop_at_clip_layer" is ${stop}: sdflow reads the penultimate layer (-2) or earlier ones (clip skip)`,
+    );
+  }
+  const clipSkip = -stop - 2;
+  c.note(n.id, `stop_at_clip_layer ${stop} -> clipSkip ${clipSkip} on the prompts that use it`);
+  return [{ ...port, ...(clipSkip > 0 ? { clipSkip } : {}) }];
 };
 
 const clipTextEncodeSdxl: Mapper = (c, n) => {
-  const clip = c.port(n, 'clip', 'CLIP').ref;
+  const clip = clipOf(c, n);
   const g = c.string(n, 'text_g');
   const l = c.string(n, 'text_l', '');
   if (l !== g && l !== '') {
@@ -61,7 +83,7 @@ const clipTextEncodeSdxl: Mapper = (c, n) => {
     n.id,
     'width/height/crop_w/crop_h/target_width/target_height not mapped: sdflow conditions on the generated size, crop 0',
   );
-  return [{ kind: 'prompt', clip, text: g, zero: false, from: [n.id] }];
+  return [{ kind: 'prompt', ...clip, text: g, zero: false, from: [n.id] }];
 };
 
 /** Zeroed conditioning = Encode Prompt's empty negative (zero embeddings), so it maps where it is the negative. */
@@ -131,6 +153,12 @@ function sampler(c: Converter, n: ComfyNode, advanced: boolean): ComfyValue[] {
   if (positive.clip.node !== negative.clip.node || positive.clip.output !== negative.clip.output) {
     c.note(n.id, 'positive and negative use different CLIP models: sdflow encodes both with the positive one');
   }
+  if ((positive.clipSkip || negative.clipSkip) && !negative.zero) {
+    c.note(
+      n.id,
+      "clip skip applies to the positive prompt; the negative reads the penultimate layer (diffusers' rule)",
+    );
+  }
   const encode = c.add(n, {
     type: 'encodePrompt',
     params: {
@@ -140,6 +168,7 @@ function sampler(c: Converter, n: ComfyNode, advanced: boolean): ComfyValue[] {
       encodeEmptyNegative: !negative.zero,
       // ComfyUI always reads `(word:1.2)` as a weight, by its own rule.
       weighting: 'comfy',
+      ...(positive.clipSkip ? { clipSkip: positive.clipSkip } : {}),
     },
     inputs: { clip: positive.clip },
     sources: { prompt: 'positive', negativePrompt: 'negative' },
@@ -236,6 +265,7 @@ export const MAPPERS: Readonly<Record<string, Mapper>> = {
     );
     return loadCheckpoint(c, n);
   },
+  CLIPSetLastLayer: clipSetLastLayer,
   CLIPTextEncode: clipTextEncode,
   CLIPTextEncodeSDXL: clipTextEncodeSdxl,
   ConditioningZeroOut: conditioningZeroOut,

@@ -9,6 +9,7 @@ export const CONTROL = '#control';
 export const WIDGET_ORDER: Readonly<Record<string, readonly string[]>> = {
   CheckpointLoaderSimple: ['ckpt_name'],
   CheckpointLoader: ['config_name', 'ckpt_name'],
+  CLIPSetLastLayer: ['stop_at_clip_layer'],
   CLIPTextEncode: ['text'],
   CLIPTextEncodeSDXL: ['width', 'height', 'crop_w', 'crop_h', 'target_width', 'target_height', 'text_g', 'text_l'],
   EmptyLatentImage: ['width', 'height', 'batch_size'],
