@@ -7,6 +7,7 @@ import type {
   Device,
   Images,
   Latent,
+  Mask,
   OffloadPolicy,
   Precision,
   TaesdHandle,
@@ -75,6 +76,10 @@ export interface LoadImageRequest {
   readonly signal: AbortSignal;
 }
 
+export interface LoadMaskRequest extends Omit<LoadImageRequest, 'allowAlpha'> {
+  readonly channel: 'luminance' | 'alpha';
+}
+
 export interface VaeEncodeRequest {
   readonly vae: VaeHandle;
   readonly image: Images;
@@ -123,6 +128,9 @@ export interface SdxlBackend {
   vaeEncode(req: VaeEncodeRequest): Promise<Latent>;
   /** A PNG, JPEG or WebP from the input folder as RGB in [0, 1] (batch 1). */
   loadImage(req: LoadImageRequest): Promise<Images>;
+  /** A mask from the input folder, [1, H, W] in [0, 1]: the picture's luminance (diffusers' mask_image, white =
+   *  repaint), or 1 - alpha (transparent = repaint, as ComfyUI's Load Image). */
+  loadMask(req: LoadMaskRequest): Promise<Mask>;
   /** Writes a PNG (workflow embedded in its text metadata) to the output folder; returns its file name. */
   saveImage(image: Images, index: number, prefix: string, workflowJson: string): Promise<string>;
   saveLatent(latent: Latent, prefix: string): Promise<string>;

@@ -5,6 +5,8 @@ import { encodePromptDef } from './defs/conditioning/encode-prompt.node.ts';
 import { runEncodePrompt } from './defs/conditioning/encode-prompt.run.ts';
 import { loadImageDef } from './defs/image/load-image.node.ts';
 import { runLoadImage } from './defs/image/load-image.run.ts';
+import { loadMaskDef } from './defs/image/load-mask.node.ts';
+import { runLoadMask } from './defs/image/load-mask.run.ts';
 import { saveImageDef } from './defs/image/save-image.node.ts';
 import { runSaveImage } from './defs/image/save-image.run.ts';
 import { tinyVaeDecodeDef } from './defs/image/tiny-vae-decode.node.ts';
@@ -17,6 +19,8 @@ import { loadLatentDef } from './defs/latent/load-latent.node.ts';
 import { runLoadLatent } from './defs/latent/load-latent.run.ts';
 import { saveLatentDef } from './defs/latent/save-latent.node.ts';
 import { runSaveLatent } from './defs/latent/save-latent.run.ts';
+import { setLatentMaskDef } from './defs/latent/set-latent-mask.node.ts';
+import { runSetLatentMask } from './defs/latent/set-latent-mask.run.ts';
 import { vaeEncodeDef } from './defs/latent/vae-encode.node.ts';
 import { runVaeEncode } from './defs/latent/vae-encode.run.ts';
 import { loadModelDef } from './defs/model/load-model.node.ts';
@@ -44,6 +48,8 @@ export const catalog = {
   saveLatent: { def: saveLatentDef, run: runSaveLatent },
   loadImage: { def: loadImageDef, run: runLoadImage },
   vaeEncode: { def: vaeEncodeDef, run: runVaeEncode },
+  loadMask: { def: loadMaskDef, run: runLoadMask },
+  setLatentMask: { def: setLatentMaskDef, run: runSetLatentMask },
 } satisfies Record<string, NodeType>;
 
 export type Catalog = Readonly<Record<string, NodeType>>;

@@ -1,5 +1,15 @@
 // Socket types: a connection is allowed only between equal types.
-export const PORT_TYPES = ['UNET', 'CLIP', 'VAE', 'TAESD', 'OFFLOAD', 'CONDITIONING', 'LATENT', 'IMAGE'] as const;
+export const PORT_TYPES = [
+  'UNET',
+  'CLIP',
+  'VAE',
+  'TAESD',
+  'OFFLOAD',
+  'CONDITIONING',
+  'LATENT',
+  'IMAGE',
+  'MASK',
+] as const;
 export type PortType = (typeof PORT_TYPES)[number];
 
 export const PORT_COLORS: Record<PortType, string> = {
@@ -11,6 +21,7 @@ export const PORT_COLORS: Record<PortType, string> = {
   CONDITIONING: '#ffa726',
   LATENT: '#ec407a',
   IMAGE: '#64b5f6',
+  MASK: '#81c784',
 };
 
 export function canConnect(from: PortType, to: PortType): { ok: true } | { ok: false; reason: string } {

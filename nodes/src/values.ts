@@ -59,6 +59,16 @@ export interface Latent {
    * with the same seed draws its noise after them, as diffusers' img2img pipeline uses one generator for both.
    */
   readonly drawn?: { readonly seed: number; readonly count: number };
+  /**
+   * Inpainting with an ordinary model (Set Latent Mask): 1 where to repaint, 0 where the image stays, [B, 1, h, w]
+   * at the latent's size, binary. UNet Denoise blends the noised image latents (these samples) back in after each step.
+   */
+  readonly mask?: Tensor;
+}
+
+/** Masks [B, H, W] in [0, 1] at image size: 1 = repaint (diffusers' mask_image white). */
+export interface Mask {
+  readonly mask: Tensor;
 }
 
 /** Images NHWC float in [0, 1]. */
@@ -75,4 +85,5 @@ export interface PortValues {
   CONDITIONING: Conditioning;
   LATENT: Latent;
   IMAGE: Images;
+  MASK: Mask;
 }

@@ -9,6 +9,7 @@ import { makeDirs, repoRoot } from './helpers/server-process.ts';
 // reads the picture from the input folder only, and a missing file fails the run naming the node and the file.
 
 const WORKFLOW = path.join(repoRoot, 'workflows/image-to-image.workflow.json');
+const INPAINTING = path.join(repoRoot, 'workflows/inpainting.workflow.json');
 
 describe('image to image from the CLI (tiny model)', () => {
   let dirs: Awaited<ReturnType<typeof makeDirs>>;
@@ -26,15 +27,23 @@ describe('image to image from the CLI (tiny model)', () => {
         .jpeg()
         .toBuffer(),
     );
+    // RGBA: the right half transparent (to repaint)
+    const rgba = Buffer.alloc(64 * 64 * 4, 0).map((_, i) => (i % 4 === 3 ? ((i >> 2) % 64 < 32 ? 255 : 0) : i % 251));
+    await writeFile(
+      path.join(input, 'boat.png'),
+      await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
   });
   afterAll(async () => {
     await dirs?.remove();
   });
 
-  const run = (out: string, file: string) =>
+  const run = (out: string, file: string, workflow = WORKFLOW, sets: readonly string[] = []) =>
     sdflow([
       'run',
-      WORKFLOW,
+      workflow,
       '--out',
       path.join(dirs.output, out),
       '--models',
@@ -53,6 +62,7 @@ describe('image to image from the CLI (tiny model)', () => {
       'denoise.steps=4',
       '--set',
       `load.file=${file}`,
+      ...sets.flatMap((s) => ['--set', s]),
     ]);
 
   it('runs the example workflow on a file in the input folder and saves a 64x64 PNG', async () => {
@@ -75,5 +85,19 @@ describe('image to image from the CLI (tiny model)', () => {
     expect(report.failedNode).toBe('load');
     expect(report.error).toContain('no file "nope.png" in the input folder');
     expect(report.error).not.toContain(input);
+  });
+
+  it('runs the inpainting example: the picture and its alpha as the mask', async () => {
+    const r = await run('inpaint', 'boat.png', INPAINTING, ['mask.file=boat.png']);
+    expect(r.code).toBe(0);
+    const report = await readReport<{ nodes: { id: string; status: string }[] }>(r.stdout);
+    const status = Object.fromEntries(report.nodes.map((n) => [n.id, n.status]));
+    expect(status).toMatchObject({ load: 'finished', mask: 'finished', setMask: 'finished', save: 'finished' });
+    // without alpha: 'ignore', the picture's alpha is refused, naming the node's param
+    const refused = await run('inpaint-alpha', 'boat.png', INPAINTING, ['mask.file=boat.png', 'load.alpha=error']);
+    expect(refused.code).toBe(1);
+    const failed = await readReport<{ failedNode?: string; error?: string }>(refused.stdout);
+    expect(failed.failedNode).toBe('load');
+    expect(failed.error).toContain('"boat.png" has an alpha channel');
   });
 });

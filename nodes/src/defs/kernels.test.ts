@@ -94,6 +94,10 @@ function harness(signal: AbortSignal = new AbortController().signal) {
       if (req.file === 'rgba.png') throw new Error('"rgba.png" has an alpha channel: set alpha to "ignore"');
       return images;
     },
+    loadMask: async (req) => {
+      record('loadMask', [req], null);
+      return { mask: tensor([1, 16, 16]) };
+    },
   };
   const ctx: RunContext = {
     runId: 'r1',
@@ -285,6 +289,31 @@ describe('kernels', () => {
       'image is 16x15, not a multiple of the VAE scale factor 2: fit it on Load Image (width, height)',
     ]);
     expect(h.calls).toHaveLength(1);
+  });
+
+  it('loadMask passes the channel; setLatentMask binarizes and takes every f-th pixel, and checks sizes', async () => {
+    const h = harness();
+    await h.run('loadMask', { file: 'm.png', channel: 'alpha' }, {});
+    expect(h.calls[0]!.args[0]).toMatchObject({ file: 'm.png', channel: 'alpha', fit: 'none' });
+    // a 4x4 mask over a 2x2 latent (VAE factor 2): pixels (0, 0), (2, 0), (0, 2), (2, 2) count
+    const m = Float32Array.from([0.5, 1, 0.49, 1, 1, 1, 1, 1, 0, 1, 0.9, 1, 1, 1, 1, 1]);
+    const encoded: Latent = { samples: tensor([1, 4, 2, 2]), kind: 'image', drawn: { seed: 1, count: 16 } };
+    const out = (await h.run('setLatentMask', {}, { latent: encoded, mask: { mask: tensor([1, 4, 4], m) } }))
+      .latent as Latent;
+    expect(out.mask).toEqual({ dims: [1, 1, 2, 2], data: Float32Array.from([1, 0, 0, 1]) });
+    expect(out.samples).toBe(encoded.samples);
+    expect(out.drawn).toEqual({ seed: 1, count: 16 });
+    const wrongSize = await h
+      .run('setLatentMask', {}, { latent: encoded, mask: { mask: tensor([1, 4, 6]) } })
+      .catch((e: unknown) => e);
+    expect(isNodeError(wrongSize) && [wrongSize.port, wrongSize.message]).toEqual([
+      'mask',
+      'mask is 6x4, but the latent is 2x2: the mask must be the size of the encoded image',
+    ]);
+    const noise = await h
+      .run('setLatentMask', {}, { latent: { ...encoded, kind: 'noise' }, mask: { mask: tensor([1, 4, 4]) } })
+      .catch((e: unknown) => e);
+    expect(isNodeError(noise) && noise.port).toBe('latent');
   });
 
   it('vaeDecode refuses an overlap as large as the tile', () => {

@@ -19,6 +19,8 @@ export interface LoopStart {
   /** the first UNet input is x divided by this (the scheduler's input scale) */
   readonly divisor: number;
   readonly cond: UnetConditioningBatch;
+  /** Steps will carry `blend` (inpainting): the loop must keep its sample on the host. */
+  readonly blends?: boolean;
 }
 
 export interface LoopStep {
@@ -30,6 +32,8 @@ export interface LoopStep {
   readonly nextDivisor: number;
   /** fresh noise for an ancestral step (coefficients.prevNoise != 0) */
   readonly noise?: Float32Array;
+  /** Rewrites the new sample in place before the next UNet input is made from it (inpainting's latent blending). */
+  readonly blend?: (x: Float32Array) => void;
 }
 
 export interface DenoiseLoop {
@@ -71,6 +75,7 @@ export function hostLoop(start: LoopStart, runUnet: (inputs: UnetInputs) => Prom
       const prev = samples[steps % 2]!;
       const pred = preds[steps % 2]!;
       applyStep(s.coefficients, { m, x, last, noise: s.noise }, prev, pred);
+      s.blend?.(prev);
       x = prev;
       last = pred;
       steps++;

@@ -35,6 +35,7 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
   const generator = new TorchGenerator(req.seed);
   const n = req.latent.samples.data.length;
   let x: Float32Array;
+  let blendAfter: ((i: number) => (x: Float32Array) => void) | undefined;
   if (req.latent.kind === 'noise') {
     // Empty Latent noise: scaled by init_noise_sigma (diffusers' `latents=`); partial denoise noises zeros
     x =
@@ -45,8 +46,22 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
     // img2img: noise from the seed, added at the first timestep that runs (diffusers' prepare_latents); where VAE
     // Encode sampled from a generator of the same seed, after its draws, as the pipeline's one generator
     const drawn = req.latent.drawn;
-    if (drawn && drawn.seed === req.seed) generator.randn([drawn.count]);
-    x = scheduler.addNoise(req.latent.samples.data, generator.randn(dims), start);
+    const oneGenerator = drawn !== undefined && drawn.seed === req.seed;
+    if (oneGenerator) generator.randn([drawn.count]);
+    const noise = generator.randn(dims);
+    if (req.latent.mask) {
+      // diffusers' inpainting pipeline also encodes the masked image with the generator (a 4-channel UNet never
+      // reads it), then starts from pure noise at strength 1
+      if (oneGenerator) generator.randn([drawn.count]);
+      const image = req.latent.samples.data;
+      x =
+        req.denoise === 1
+          ? noise.map((v) => Math.fround(v * scheduler.initNoiseSigma))
+          : scheduler.addNoise(image, noise, start);
+      blendAfter = inpaintBlend(req.latent.mask, image, noise, scheduler, channels);
+    } else {
+      x = scheduler.addNoise(req.latent.samples.data, noise, start);
+    }
   }
   const cond = unetConditioning(
     req.conditioning,
@@ -59,7 +74,12 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
   const perStep = Array.from({ length: total }, (_, k) => scheduler.coefficients(start + k, k));
   // the ancestral sampler's noise, drawn when diffusers' step draws it: one generator.randn([n]) per such step
   const draws = perStep.filter((c) => c.prevNoise !== 0).length;
-  const loop = await deps.startLoop({ x: { dims, data: x }, divisor: scheduler.inputDivisor(start), cond });
+  const loop = await deps.startLoop({
+    x: { dims, data: x },
+    divisor: scheduler.inputDivisor(start),
+    cond,
+    ...(blendAfter ? { blends: true } : {}),
+  });
   let noise: NoiseSource | undefined;
   try {
     if (draws > 0) noise = (deps.noise ?? noiseInline)(generator, n, draws);
@@ -72,6 +92,7 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
         guidance: req.cfg,
         nextDivisor: i + 1 < scheduler.timesteps.length ? scheduler.inputDivisor(i + 1) : 1,
         noise: coefficients.prevNoise !== 0 && noise ? await noise.next() : undefined,
+        ...(blendAfter ? { blend: blendAfter(i) } : {}),
       });
       const step = i - start + 1;
       req.onStep({ step, total });
@@ -88,4 +109,29 @@ export async function denoise(req: DenoiseRequest, deps: DenoiseDeps): Promise<L
   }
   throwIfAborted(req.signal);
   return { samples: { dims: [...dims], data: x }, kind: 'image' };
+}
+
+/**
+ * diffusers' masked latent blending (StableDiffusionXLInpaintPipeline, 4-channel UNet): after step i the sample keeps
+ * its values where the mask is 1 and takes the image latents elsewhere, noised to the next timestep (as they are
+ * after the last step). `mask` is [B, 1, h, w], binary; the blend selects exactly, as (1 - m) * a + m * b does.
+ */
+function inpaintBlend(
+  mask: Tensor,
+  image: Float32Array,
+  noise: Float32Array,
+  scheduler: {
+    readonly timesteps: ArrayLike<number>;
+    addNoise(o: Float32Array, n: Float32Array, i: number): Float32Array;
+  },
+  channels: number,
+): (i: number) => (x: Float32Array) => void {
+  const plane = mask.dims[2]! * mask.dims[3]!;
+  return (i) => (x) => {
+    const proper = i + 1 < scheduler.timesteps.length ? scheduler.addNoise(image, noise, i + 1) : image;
+    for (let j = 0; j < x.length; j++) {
+      const b = Math.floor(j / (channels * plane));
+      if (mask.data[b * plane + (j % plane)] === 0) x[j] = proper[j] as number;
+    }
+  };
 }

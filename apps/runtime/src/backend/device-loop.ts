@@ -39,6 +39,7 @@ export function deviceLoop(start: LoopStart, parts: DeviceLoopParts): DenoiseLoo
   const lastPred = () => t.preds[(steps + 1) % 2]!;
   return {
     async step(s) {
+      if (s.blend) throw new Error('the device loop cannot blend latents (inpainting runs the host loop)');
       // the timestep as a device tensor too: a captured graph copies nothing from the host
       t.write(io.timestep, new Float32Array([s.timestep]));
       const { out_sample, ...feeds } = io;

@@ -75,6 +75,20 @@ describe('InputImages', () => {
     expect(images.dims).toEqual([1, 4, 4, 3]);
   });
 
+  it("reads masks: PIL's luma of the RGB (white = repaint), or 1 - alpha; refuses alpha where there is none", async () => {
+    const lum = await inputs.loadMask({ ...base, file: 'a.png', channel: 'luminance' });
+    expect(lum.mask.dims).toEqual([1, 6, 12]);
+    // (30, 20, 200): (30 * 19595 + 20 * 38470 + 200 * 7471 + 0x8000) >> 16 = 44
+    expect(lum.mask.data[2 * 12 + 3]).toBe(Math.fround(44 / 255));
+    const alpha = await inputs.loadMask({ ...base, file: 'rgba.png', channel: 'alpha' });
+    expect(Array.from(alpha.mask.data)).toEqual(new Array(16).fill(0)); // opaque: nothing to repaint
+    await expect(inputs.loadMask({ ...base, file: 'a.png', channel: 'alpha' })).rejects.toThrow(
+      '"a.png" has no alpha channel',
+    );
+    const fitted = await inputs.loadMask({ ...base, file: 'a.png', channel: 'luminance', fit: 'pad', width: 8 });
+    expect(fitted.mask.dims).toEqual([1, 8, 8]);
+  });
+
   it('names the file, relative to the input folder, for every refusal', async () => {
     await expect(inputs.load({ ...base, file: 'nope.png' })).rejects.toThrow('no file "nope.png" in the input folder');
     await expect(inputs.load({ ...base, file: 'notes.txt' })).rejects.toThrow('"notes.txt" is not an image');

@@ -141,7 +141,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
   /** The loop on the UNet's device where its session takes device tensors (device-loop.ts), else on the host. */
   async function startLoop(model: ModelSource, h: UnetHandle, start: LoopStart): Promise<DenoiseLoop> {
     const use = <T>(fn: (s: Session) => Promise<T>) => useSession(model.info.id, h, model.unet, fn);
-    if (!nativeSessions(h, loopMode) || loopMode === 'off') {
+    if (!nativeSessions(h, loopMode) || loopMode === 'off' || start.blends) {
       return hostLoop(start, async (inputs) =>
         need(await use((s) => s.run(inputs as unknown as Record<string, Tensor>)), 'out_sample', 'unet'),
       );
@@ -394,6 +394,7 @@ export function createOnnxBackend(opts: OnnxBackendOptions): OnnxBackend {
       }
     },
     loadImage: (req) => inputs.load(req),
+    loadMask: (req) => inputs.loadMask(req),
 
     saveImage: (image, index, prefix, workflowJson) => files.saveImage(image, index, prefix, workflowJson),
     saveLatent: (latent, prefix) => files.saveLatent(latent, prefix),

@@ -98,6 +98,19 @@ for node in _tree.body:
                 exec(compile(ast.Module([item], []), PIPELINE_FILE, "exec"), _ns)
                 _methods[item.name] = _ns[item.name]
 assert set(_methods) == _wanted_methods and all(f in _ns for f in _wanted_fns)
+
+INPAINT_FILE = PIPELINE_FILE.replace("_img2img.py", "_inpaint.py")
+_inpaint_methods = {}
+for node in ast.parse(open(INPAINT_FILE).read()).body:
+    if isinstance(node, ast.ClassDef) and node.name == "StableDiffusionXLInpaintPipeline":
+        for item in node.body:
+            if isinstance(item, ast.FunctionDef) and item.name in (
+                    "get_timesteps", "prepare_latents", "_encode_vae_image", "prepare_mask_latents"):
+                item.decorator_list = []
+                _ins = dict(_ns)
+                exec(compile(ast.Module([item], []), INPAINT_FILE, "exec"), _ins)
+                _inpaint_methods[item.name] = _ins[item.name]
+assert len(_inpaint_methods) == 4
 retrieve_latents = _ns["retrieve_latents"]
 retrieve_timesteps = _ns["retrieve_timesteps"]
 
@@ -118,6 +131,87 @@ for _name, _fn in _methods.items():
     setattr(Img2Img, _name, _fn)
 
 
+class Inpaint(Img2Img):
+    """StableDiffusionXLInpaintPipeline's state for its copied methods; mask_processor as the pipeline builds it."""
+
+    def __init__(self, vae, unet, scheduler):
+        super().__init__(vae, unet, scheduler)
+        self.mask_processor = VaeImageProcessor(vae_scale_factor=self.vae_scale_factor, do_normalize=False,
+                                                do_binarize=True, do_convert_grayscale=True)
+
+
+for _name, _fn in _inpaint_methods.items():
+    setattr(Inpaint, _name, _fn)
+
+
+def mask_image():
+    """32x32 'L': 255 (repaint) in a rectangle and a disc, 0 elsewhere."""
+    y, x = np.mgrid[0:32, 0:32]
+    m = ((x >= 4) & (x < 14) & (y >= 6) & (y < 26)) | ((x - 22) ** 2 + (y - 12) ** 2 < 36)
+    return PIL.Image.fromarray((m * 255).astype(np.uint8), "L")
+
+
+def run_inpaint(pipe, image, mask_img, strength, steps, seed, embeds, guidance_scale):
+    """StableDiffusionXLInpaintPipeline.__call__ for a 4-channel UNet, height = width = 32, no padding_mask_crop."""
+    out = {}
+    prompt_embeds, negative_prompt_embeds, pooled, negative_pooled = embeds
+    generator = torch.Generator("cpu").manual_seed(seed)
+    batch_size, num_images_per_prompt, height, width = 1, 1, 32, 32
+    device = torch.device("cpu")
+    # 4. set timesteps
+    timesteps, num_inference_steps = retrieve_timesteps(pipe.scheduler, steps, device, None, None)
+    timesteps, num_inference_steps = pipe.get_timesteps(num_inference_steps, strength, device, denoising_start=None)
+    latent_timestep = timesteps[:1].repeat(batch_size * num_images_per_prompt)
+    is_strength_max = strength == 1.0
+    # 5. Preprocess mask and image
+    init_image = pipe.image_processor.preprocess(image, height=height, width=width, crops_coords=None,
+                                                 resize_mode="default")
+    init_image = init_image.to(dtype=torch.float32)
+    mask = pipe.mask_processor.preprocess(mask_img, height=height, width=width, resize_mode="default",
+                                          crops_coords=None)
+    masked_image = init_image * (mask < 0.5)
+    out["mask"] = mask
+    # 6. Prepare latent variables
+    num_channels_latents = pipe.vae.config.latent_channels
+    num_channels_unet = pipe.unet.config.in_channels
+    assert num_channels_unet == 4
+    latents, noise, image_latents = pipe.prepare_latents(
+        batch_size * num_images_per_prompt, num_channels_latents, height, width, prompt_embeds.dtype, device,
+        generator, None, image=init_image, timestep=latent_timestep, is_strength_max=is_strength_max,
+        add_noise=True, return_noise=True, return_image_latents=True)
+    # 7. Prepare mask latent variables
+    mask, masked_image_latents = pipe.prepare_mask_latents(
+        mask, masked_image, batch_size * num_images_per_prompt, height, width, prompt_embeds.dtype, device,
+        generator, True)
+    out["mask_latents"] = mask[:1]
+    # 8. Prepare extra step kwargs.
+    extra_step_kwargs = pipe.prepare_extra_step_kwargs(generator, 0.0)
+    original_size = target_size = (height, width)
+    add_text_embeds = pooled
+    add_time_ids, add_neg_time_ids = pipe._get_add_time_ids(
+        original_size, (0, 0), target_size, 6.0, 2.5, original_size, (0, 0), target_size,
+        dtype=prompt_embeds.dtype, text_encoder_projection_dim=int(pooled.shape[-1]))
+    prompt_embeds = torch.cat([negative_prompt_embeds, prompt_embeds], dim=0)
+    add_text_embeds = torch.cat([negative_pooled, add_text_embeds], dim=0)
+    add_time_ids = torch.cat([add_neg_time_ids, add_time_ids], dim=0)
+    # 11. Denoising loop
+    for i, t in enumerate(timesteps):
+        latents = guided_step(pipe, latents, t, (prompt_embeds, add_text_embeds, add_time_ids), guidance_scale,
+                              extra_step_kwargs)
+        # num_channels_unet == 4: masked latent blending
+        init_latents_proper = image_latents
+        init_mask, _ = mask.chunk(2)
+        if i < len(timesteps) - 1:
+            noise_timestep = timesteps[i + 1]
+            init_latents_proper = pipe.scheduler.add_noise(init_latents_proper, noise, torch.tensor([noise_timestep]))
+        latents = (1 - init_mask) * init_latents_proper + init_mask * latents
+    out["latents_out"] = latents
+    decoded = pipe.vae.decode(latents / pipe.vae.config.scaling_factor, return_dict=False)[0]
+    out["image"] = torch.from_numpy(pipe.image_processor.postprocess(decoded, output_type="np"))
+    out["timesteps"] = timesteps.to(torch.float32)
+    return out
+
+
 def load_component(cls, sub):
     config = json.load(open(os.path.join(FIXTURE, sub, "config.json")))
     model = cls.from_config(config)
@@ -134,6 +228,23 @@ def input_image():
     rgb = np.stack([0.5 + 0.4 * np.sin(6 * x), 0.5 + 0.4 * np.cos(5 * y), 0.3 + 0.6 * x * y], -1)
     rgb = np.clip(rgb + 0.08 * rng.uniform(-1, 1, rgb.shape), 0, 1)
     return PIL.Image.fromarray(np.round(rgb * 255).astype(np.uint8), "RGB")
+
+
+def guided_step(pipe, latents, t, cond, guidance_scale, extra_step_kwargs):
+    """One step of both pipelines' denoising loop (do_classifier_free_guidance, guidance_rescale 0), their order."""
+    prompt_embeds, add_text_embeds, add_time_ids = cond
+    # expand the latents if we are doing classifier free guidance
+    latent_model_input = torch.cat([latents] * 2)
+    latent_model_input = pipe.scheduler.scale_model_input(latent_model_input, t)
+    # predict the noise residual
+    added_cond_kwargs = {"text_embeds": add_text_embeds, "time_ids": add_time_ids}
+    noise_pred = pipe.unet(latent_model_input, t, encoder_hidden_states=prompt_embeds, timestep_cond=None,
+                           cross_attention_kwargs=None, added_cond_kwargs=added_cond_kwargs, return_dict=False)[0]
+    # perform guidance
+    noise_pred_uncond, noise_pred_text = noise_pred.chunk(2)
+    noise_pred = noise_pred_uncond + guidance_scale * (noise_pred_text - noise_pred_uncond)
+    # compute the previous noisy sample x_t -> x_t-1
+    return pipe.scheduler.step(noise_pred, t, latents, **extra_step_kwargs, return_dict=False)[0]
 
 
 def run(pipe, image, strength, steps, seed, embeds, guidance_scale):
@@ -178,14 +289,8 @@ def run(pipe, image, strength, steps, seed, embeds, guidance_scale):
     # 9. Denoising loop
     step_latents = []
     for t in timesteps:
-        latent_model_input = torch.cat([latents] * 2)
-        latent_model_input = pipe.scheduler.scale_model_input(latent_model_input, t)
-        added_cond_kwargs = {"text_embeds": add_text_embeds, "time_ids": add_time_ids}
-        noise_pred = pipe.unet(latent_model_input, t, encoder_hidden_states=prompt_embeds, timestep_cond=None,
-                               cross_attention_kwargs=None, added_cond_kwargs=added_cond_kwargs, return_dict=False)[0]
-        noise_pred_uncond, noise_pred_text = noise_pred.chunk(2)
-        noise_pred = noise_pred_uncond + guidance_scale * (noise_pred_text - noise_pred_uncond)
-        latents = pipe.scheduler.step(noise_pred, t, latents, **extra_step_kwargs, return_dict=False)[0]
+        latents = guided_step(pipe, latents, t, (prompt_embeds, add_text_embeds, add_time_ids), guidance_scale,
+                              extra_step_kwargs)
         step_latents.append(latents)
     out["step_latents"] = torch.stack(step_latents)
     out["latents_out"] = latents
@@ -228,6 +333,30 @@ def main():
             for k, v in out.items():
                 v = v.to(torch.float32).contiguous()
                 if k in SHARED:  # the same for every case (one image, one seed): kept once, checked equal
+                    assert k not in tensors or torch.equal(tensors[k], v), k
+                    tensors[k] = v
+                else:
+                    tensors[f"{key}.{k}"] = v
+    mask_image().save(os.path.join(HERE, "mask.png"))
+    mask_img = PIL.Image.open(os.path.join(HERE, "mask.png"))
+    mask_img.load()
+    inpaint_cases = {
+        "inpaint_s075": {"strength": 0.75, "steps": 8, "seed": 42, "guidance_scale": 5.0, "scheduler": "euler"},
+        "inpaint_s100": {"strength": 1.0, "steps": 8, "seed": 42, "guidance_scale": 5.0, "scheduler": "euler"},
+        # its step noise follows three draws: image latents, noise, masked image latents
+        "inpaint_s075_ancestral": {"strength": 0.75, "steps": 8, "seed": 42, "guidance_scale": 5.0,
+                                   "scheduler": "euler_ancestral"},
+    }
+    meta["mask"] = "mask.png"
+    meta["inpaint_cases"] = {}
+    with torch.no_grad():
+        for key, c in inpaint_cases.items():
+            pipe = Inpaint(vae, unet, schedulers[c["scheduler"]].from_config(sched_config))
+            out = run_inpaint(pipe, img, mask_img, c["strength"], c["steps"], c["seed"], embeds, c["guidance_scale"])
+            meta["inpaint_cases"][key] = {**c, "timesteps": out["timesteps"].tolist()}
+            for k, v in out.items():
+                v = v.to(torch.float32).contiguous()
+                if k in ("mask", "mask_latents"):
                     assert k not in tensors or torch.equal(tensors[k], v), k
                     tensors[k] = v
                 else:

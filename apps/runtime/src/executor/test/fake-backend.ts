@@ -156,5 +156,8 @@ export function createFakeBackend(opts: FakeBackendOptions = {}): SdxlBackend & 
     async loadImage(req) {
       throw new Error(`fake backend: cannot load image "${req.file}"`);
     },
+    async loadMask(req) {
+      throw new Error(`fake backend: cannot load mask "${req.file}"`);
+    },
   };
 }
