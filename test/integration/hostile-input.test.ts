@@ -145,7 +145,7 @@ describe('serve: hostile input', () => {
     await ws.close();
     // Nothing but its folders and the job store (the data folder defaults to the cache folder's parent).
     const written = (await readdir(dirs.root)).filter((n) => !/^jobs\.sqlite(-wal|-shm)?$/.test(n));
-    expect(written.sort()).toEqual(['cache', 'models', 'output']);
+    expect(written.sort()).toEqual(['cache', 'input', 'models', 'output']);
     expect((await readdir(dirs.output)).every((f) => f.startsWith('it_'))).toBe(true);
   });
 });

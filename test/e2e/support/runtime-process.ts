@@ -59,7 +59,14 @@ async function spawnRuntime(repoRoot: string, dirs: RuntimeDirs, port: number, d
   const args = ['serve', '--port', String(port), '--models', dirs.models, '--out', dirs.out];
   const child: ChildProcess = spawn(
     process.execPath,
-    ['apps/runtime/bin/sdflow.mjs', ...args, '--cache', path.join(dirs.root, 'cache')],
+    [
+      'apps/runtime/bin/sdflow.mjs',
+      ...args,
+      '--cache',
+      path.join(dirs.root, 'cache'),
+      '--input',
+      path.join(dirs.root, 'input'),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

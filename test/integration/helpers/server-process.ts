@@ -15,19 +15,21 @@ export interface Dirs {
   readonly root: string;
   readonly models: string;
   readonly output: string;
+  readonly input: string;
   readonly cache: string;
 }
 
-/** A temp folder with models/ (holding a `tiny` link to the fixture), output/ and cache/. */
+/** A temp folder with models/ (holding a `tiny` link to the fixture), output/, input/ and cache/. */
 export async function makeDirs(): Promise<Dirs & { remove(): Promise<void> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'sdflow-it-'));
   const dirs = {
     root,
     models: path.join(root, 'models'),
     output: path.join(root, 'output'),
+    input: path.join(root, 'input'),
     cache: path.join(root, 'cache'),
   };
-  await Promise.all([mkdir(dirs.models), mkdir(dirs.output), mkdir(dirs.cache)]);
+  await Promise.all([mkdir(dirs.models), mkdir(dirs.output), mkdir(dirs.input), mkdir(dirs.cache)]);
   await symlink(fixtureDir, path.join(dirs.models, 'tiny'), 'dir');
   return { ...dirs, remove: () => rm(root, { recursive: true, force: true }) };
 }
@@ -54,6 +56,8 @@ export async function startServer(dirs: Dirs, extraArgs: readonly string[] = [])
     dirs.models,
     '--output',
     dirs.output,
+    '--input',
+    dirs.input,
     '--cache',
     dirs.cache,
     '--device',

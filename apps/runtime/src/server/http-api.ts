@@ -4,6 +4,7 @@ import { importPngText } from '@sdflow/nodes/comfy/import-document.ts';
 import { z } from 'zod';
 import { listExampleWorkflows } from './example-workflows.ts';
 import { HttpError, readBody, readJson, sendJson } from './http-io.ts';
+import { saveInputImage } from './input-upload.ts';
 import type { Limits } from './limits.ts';
 import { listModels } from './model-list.ts';
 import { listOutputs, serveOutputFile } from './output-files.ts';
@@ -18,6 +19,8 @@ export interface ApiContext {
   readonly limits: Limits;
   readonly modelsDir: string;
   readonly outputDir: string;
+  /** Load Image's folder: uploads land here. */
+  readonly inputDir: string;
   readonly workflowsDir: string;
   readonly startedAt: number;
   readonly version: string;
@@ -153,6 +156,26 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     method: 'GET',
     pattern: /^\/api\/workflows$/,
     handler: async (_req, res, ctx) => sendJson(res, 200, { workflows: await listExampleWorkflows(ctx.workflowsDir) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/inputs$/,
+    handler: async (_req, res, ctx) => sendJson(res, 200, { files: await listOutputs(ctx.inputDir) }),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/api\/inputs\/(.+)$/,
+    handler: async (_req, res, ctx, [name]) => serveOutputFile(ctx.inputDir, name!, res, 'input'),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/api\/inputs$/,
+    handler: async (req, res, ctx, _p, url) => {
+      const name = url.searchParams.get('name');
+      if (!name) throw new HttpError(400, 'badFileName', 'give the file name as ?name=<name>.png|jpg|webp');
+      const body = await readBody(req, ctx.limits.maxUploadBytes);
+      sendJson(res, 201, { name: await saveInputImage(ctx.inputDir, name, body) });
+    },
   },
   {
     method: 'GET',

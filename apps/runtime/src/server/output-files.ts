@@ -32,28 +32,38 @@ function isInside(dir: string, file: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
-export async function serveOutputFile(outputDir: string, rawName: string, res: ServerResponse): Promise<void> {
+/** Serves an image of the output folder (or, with `label` "input", of the input folder). */
+export async function serveOutputFile(
+  outputDir: string,
+  rawName: string,
+  res: ServerResponse,
+  label: 'output' | 'input' = 'output',
+): Promise<void> {
   let name: string;
   try {
     name = decodeURIComponent(rawName);
   } catch {
-    throw new HttpError(400, 'badFileName', `output file name ${JSON.stringify(rawName)} is not valid URL encoding`);
+    throw new HttpError(400, 'badFileName', `${label} file name ${JSON.stringify(rawName)} is not valid URL encoding`);
   }
   const problem = outputNameProblem(name);
-  if (problem) throw new HttpError(400, 'badFileName', `output file ${JSON.stringify(name)}: ${problem}`);
+  if (problem) throw new HttpError(400, 'badFileName', `${label} file ${JSON.stringify(name)}: ${problem}`);
   let real: string;
   let root: string;
   try {
     root = await realpath(outputDir);
     real = await realpath(path.join(root, name));
   } catch {
-    throw new HttpError(404, 'notFound', `output file ${JSON.stringify(name)} does not exist`);
+    throw new HttpError(404, 'notFound', `${label} file ${JSON.stringify(name)} does not exist`);
   }
   if (!isInside(root, real)) {
-    throw new HttpError(403, 'outsideOutputDir', `output file ${JSON.stringify(name)} leads outside the output folder`);
+    throw new HttpError(
+      403,
+      'outsideOutputDir',
+      `${label} file ${JSON.stringify(name)} leads outside the ${label} folder`,
+    );
   }
   const info = await stat(real);
-  if (!info.isFile()) throw new HttpError(404, 'notFound', `output file ${JSON.stringify(name)} is not a file`);
+  if (!info.isFile()) throw new HttpError(404, 'notFound', `${label} file ${JSON.stringify(name)} is not a file`);
   res.writeHead(200, {
     'content-type': IMAGE_TYPES[path.extname(name).toLowerCase()]!,
     'content-length': info.size,

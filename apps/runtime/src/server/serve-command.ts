@@ -14,6 +14,7 @@ export const SERVE_USAGE = `usage: sdflow serve [options]
   --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
   --output DIR          where images are written and served from (default output, env SDFLOW_OUTPUT)
   --cache DIR           embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
+  --input DIR           Load Image's files; uploads from the editor land here (default input, env SDFLOW_INPUT)
   --data DIR            job store: every run and the history (default: the cache folder's parent, env SDFLOW_DATA)
   --editor DIR          built editor (default apps/editor/dist)
   --device D            auto|cpu|cuda|webgpu (default auto)
@@ -124,6 +125,7 @@ function parse(argv: readonly string[]) {
       'max-run-gib': { type: 'string' },
       'max-run-work': { type: 'string' },
       data: { type: 'string' },
+      input: { type: 'string' },
       devices: { type: 'string' },
       queue: { type: 'string' },
       'max-attempts': { type: 'string' },

@@ -37,6 +37,8 @@ export interface ServeOptions {
   readonly modelsDir: string;
   readonly outputDir: string;
   readonly cacheDir: string;
+  /** Load Image's files (uploads from the editor land here); default: `input` beside the output folder. */
+  readonly inputDir?: string;
   /** The job store (every run and the history); default: the folder that holds the cache folder. */
   readonly dataDir?: string;
   /** The built editor; default apps/editor/dist. */
@@ -96,6 +98,8 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   const limits = Limits.parse(opts.limits ?? {});
   const outputDir = path.resolve(opts.outputDir);
   const modelsDir = path.resolve(opts.modelsDir);
+  const inputDir = path.resolve(opts.inputDir ?? path.join(path.dirname(outputDir), 'input'));
+  await mkdir(inputDir, { recursive: true });
   await mkdir(outputDir, { recursive: true });
   await mkdir(path.resolve(opts.cacheDir), { recursive: true });
 
@@ -107,7 +111,14 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
   }
   let runner: StartedRunner;
   try {
-    runner = await startRunner(opts, { store, modelsDir, outputDir, catalog, maxAttempts: opts.maxAttempts ?? 3 });
+    runner = await startRunner(opts, {
+      store,
+      modelsDir,
+      outputDir,
+      inputDir,
+      catalog,
+      maxAttempts: opts.maxAttempts ?? 3,
+    });
   } catch (err) {
     store.close();
     // A queue that can't be reached is a setting to fix, said in one line (the engine's own failures stay errors).
@@ -133,6 +144,7 @@ export async function serve(opts: ServeOptions): Promise<RunningServer> {
     limits,
     modelsDir,
     outputDir,
+    inputDir,
     workflowsDir: opts.workflowsDir ?? DEFAULT_WORKFLOWS_DIR,
     startedAt,
     version: VERSION,

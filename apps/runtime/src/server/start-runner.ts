@@ -38,6 +38,7 @@ export interface RunnerContext {
   readonly store: JobStore;
   readonly modelsDir: string;
   readonly outputDir: string;
+  readonly inputDir: string;
   readonly catalog: Catalog;
   readonly maxAttempts: number;
 }
@@ -110,6 +111,7 @@ function backendFor(opts: RunnerOptions, ctx: RunnerContext, device: string): Mo
   const options: BackendOptions & { cacheDir: string } = {
     modelsDir: ctx.modelsDir,
     outputDir: ctx.outputDir,
+    inputDir: ctx.inputDir,
     cacheDir: path.resolve(opts.cacheDir),
     ...(kind === 'cpu' || kind === 'cuda' || kind === 'webgpu' ? { device: kind } : {}),
   };
