@@ -171,6 +171,49 @@ describe('ComfyUI node mappings', () => {
     expect(entry(last, '11')?.reason).toMatch(/"stop_at_clip_layer" is -1/);
   });
 
+  it('maps image to image and inpainting: LoadImage (and its alpha mask), VAEEncode at the mean, SetLatentNoiseMask', () => {
+    const r = converted(
+      apiGraph({
+        '10': { class_type: 'LoadImage', inputs: { image: 'cat.png [input]', upload: 'image' } },
+        '11': { class_type: 'VAEEncode', inputs: { pixels: ['10', 0], vae: ['4', 2] } },
+        '12': { class_type: 'SetLatentNoiseMask', inputs: { samples: ['11', 0], mask: ['10', 1] } },
+        '3': { inputs: { latent_image: ['12', 0], denoise: 0.5 } },
+        '5': null,
+      }),
+    );
+    expect(r.workflow.nodes['10']).toEqual({
+      type: 'loadImage',
+      params: { file: 'cat.png', fit: 'none', alpha: 'ignore' },
+      inputs: {},
+    });
+    expect(r.workflow.nodes['10_mask']).toEqual({
+      type: 'loadMask',
+      params: { file: 'cat.png', channel: 'alpha' },
+      inputs: {},
+    });
+    expect(r.workflow.nodes['11']).toEqual({
+      type: 'vaeEncode',
+      params: { sampling: 'mode' },
+      inputs: { vae: { node: '4', output: 'vae' }, image: { node: '10', output: 'image' } },
+    });
+    expect(r.workflow.nodes['12']?.inputs).toEqual({
+      latent: { node: '11', output: 'latent' },
+      mask: { node: '10_mask', output: 'mask' },
+    });
+    expect(r.workflow.nodes['3']?.inputs.latent).toEqual({ node: '12', output: 'latent' });
+    expect(r.workflow.nodes['3']?.params).toMatchObject({ steps: 40, denoise: 0.5 });
+    // Without a use of its MASK output, LoadImage makes no Load Mask.
+    const plain = converted(
+      apiGraph({
+        '10': { class_type: 'LoadImage', inputs: { image: 'cat.png' } },
+        '11': { class_type: 'VAEEncode', inputs: { pixels: ['10', 0], vae: ['4', 2] } },
+        '3': { inputs: { latent_image: ['11', 0], denoise: 0.5 } },
+        '5': null,
+      }),
+    );
+    expect(Object.values(plain.workflow.nodes).map((node) => node.type)).not.toContain('loadMask');
+  });
+
   it('makes a model name of any ckpt_name: Windows separators, brackets, leading dots', () => {
     expect(modelNameOf('SDXL\\juggernaut (v9)+.safetensors')).toBe('SDXL/juggernaut _v9__');
     expect(modelNameOf('.hidden/../base.ckpt')).toBe('hidden/base');
@@ -352,7 +395,7 @@ describe('what has no counterpart', () => {
         '20': { class_type: 'KSampler', inputs: { ...apiGraph()['3']!.inputs } },
         '21': { class_type: 'VAEDecode', inputs: { samples: ['20', 0], vae: ['4', 2] } },
         '22': { class_type: 'SaveImage', inputs: { filename_prefix: 'plain', images: ['21', 0] } },
-        '30': { class_type: 'LoadImage', inputs: { image: 'cat.png' } },
+        '30': { class_type: 'ControlNetLoader', inputs: { control_net_name: 'canny.safetensors' } },
         '31': { class_type: 'EmptyLatentImage', inputs: { width: 512, height: 512, batch_size: 1 } },
       }),
     );

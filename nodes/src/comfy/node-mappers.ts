@@ -206,6 +206,59 @@ function samplerLatent(c: Converter, n: ComfyNode, loadModel: string, seed: numb
   return { node: id, output: 'latent' };
 }
 
+/** Whether anything in the file reads output `slot` of node `id`. */
+function usesOutput(c: Converter, id: string, slot: number): boolean {
+  return [...c.graph.nodes.values()].some((m) =>
+    Object.values(m.inputs).some((i) => 'link' in i && i.link.node === id && i.link.slot === slot),
+  );
+}
+
+/**
+ * LoadImage -> Load Image (alpha dropped, as ComfyUI's IMAGE has none) and, where its MASK is used, Load Mask from
+ * the same file's alpha (1 - alpha, ComfyUI's rule). The file is looked up in sdflow's input folder.
+ */
+const loadImage: Mapper = (c, n) => {
+  // The editor may show "name.png [input]": the folder annotation is not part of the name.
+  const file = c.string(n, 'image').replace(/ \[(input|output|temp)\]$/, '');
+  const image = c.add(n, {
+    type: 'loadImage',
+    params: { file, fit: 'none', alpha: 'ignore' },
+    inputs: {},
+    sources: { file: 'image' },
+    layout: n.layout,
+  });
+  c.note(n.id, `image "${file}" -> the file of that name in sdflow's input folder (--input)`);
+  const outs: ComfyValue[] = [{ kind: 'port', type: 'IMAGE', ref: { node: image, output: 'image' } }];
+  if (usesOutput(c, n.id, 1)) {
+    const mask = c.add(n, {
+      type: 'loadMask',
+      params: { file, channel: 'alpha' },
+      inputs: {},
+      sources: { file: 'image' },
+      preferredId: `${n.id}_mask`,
+    });
+    outs.push({ kind: 'port', type: 'MASK', ref: { node: mask, output: 'mask' } });
+  }
+  return outs;
+};
+
+/** ComfyUI's VAE Encode takes the latent distribution's mean (its regularizer does not sample): `mode`. */
+const vaeEncode: Mapper = (c, n) => {
+  const image = c.port(n, 'pixels', 'IMAGE').ref;
+  const vae = c.port(n, 'vae', 'VAE').ref;
+  c.note(n.id, 'ComfyUI crops pixels to a multiple of 8; sdflow refuses other sizes (fit the image in Load Image)');
+  const id = c.add(n, { type: 'vaeEncode', params: { sampling: 'mode' }, inputs: { vae, image }, layout: n.layout });
+  return [{ kind: 'port', type: 'LATENT', ref: { node: id, output: 'latent' } }];
+};
+
+const setLatentNoiseMask: Mapper = (c, n) => {
+  const latent = c.port(n, 'samples', 'LATENT').ref;
+  const mask = c.port(n, 'mask', 'MASK').ref;
+  c.note(n.id, "the mask is thresholded at 0.5 (diffusers' rule); ComfyUI blends a soft mask as it is");
+  const id = c.add(n, { type: 'setLatentMask', params: {}, inputs: { latent, mask }, layout: n.layout });
+  return [{ kind: 'port', type: 'LATENT', ref: { node: id, output: 'latent' } }];
+};
+
 function vaeDecode(c: Converter, n: ComfyNode, tiled: boolean): ComfyValue[] {
   const latent = c.port(n, 'samples', 'LATENT').ref;
   const vae = c.port(n, 'vae', 'VAE').ref;
@@ -270,6 +323,9 @@ export const MAPPERS: Readonly<Record<string, Mapper>> = {
   CLIPTextEncodeSDXL: clipTextEncodeSdxl,
   ConditioningZeroOut: conditioningZeroOut,
   EmptyLatentImage: emptyLatentImage,
+  LoadImage: loadImage,
+  VAEEncode: vaeEncode,
+  SetLatentNoiseMask: setLatentNoiseMask,
   KSampler: (c, n) => sampler(c, n, false),
   KSamplerAdvanced: (c, n) => sampler(c, n, true),
   VAEDecode: (c, n) => vaeDecode(c, n, false),

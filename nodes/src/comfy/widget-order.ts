@@ -13,6 +13,7 @@ export const WIDGET_ORDER: Readonly<Record<string, readonly string[]>> = {
   CLIPTextEncode: ['text'],
   CLIPTextEncodeSDXL: ['width', 'height', 'crop_w', 'crop_h', 'target_width', 'target_height', 'text_g', 'text_l'],
   EmptyLatentImage: ['width', 'height', 'batch_size'],
+  LoadImage: ['image', 'upload'],
   KSampler: ['seed', CONTROL, 'steps', 'cfg', 'sampler_name', 'scheduler', 'denoise'],
   KSamplerAdvanced: [
     'add_noise',
