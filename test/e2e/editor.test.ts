@@ -59,7 +59,10 @@ let saved: { json: Record<string, unknown>; path: string };
 
 describe.skipIf(browserMissing)('editor e2e', () => {
   it('builds the base text-to-image workflow from an empty canvas by dragging and connecting; refuses a wrong edge', async () => {
-    expect(await nodeIds(page)).toEqual([]);
+    // A fresh browser opens the text-to-image example; New gives the empty canvas.
+    await expect.poll(() => nodeIds(page)).toHaveLength(6);
+    await page.locator(byTestId('btn-new')).click();
+    await expect.poll(() => nodeIds(page)).toEqual([]);
     await dragFromPalette(page, 'loadModel', 40, 300);
     await dragFromPalette(page, 'encodePrompt', 340, 20);
     await dragFromPalette(page, 'emptyLatent', 340, 470);

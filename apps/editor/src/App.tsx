@@ -1,7 +1,9 @@
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { Canvas } from './canvas/Canvas.tsx';
+import { Canvas, type CanvasMenuRequest } from './canvas/Canvas.tsx';
+import { ContextMenu } from './canvas/ContextMenu.tsx';
+import { useCanvasMenu } from './canvas/useCanvasMenu.ts';
 import type { DocAction, HistoryAction } from './document/actions.ts';
 import { type Clip, copyNodes } from './document/clipboard.ts';
 import { initialDoc } from './document/doc-state.ts';
@@ -10,20 +12,27 @@ import { nextNodeId } from './document/ids.ts';
 import { type EditorApi, EditorContext, type SeedMode } from './editor-context.ts';
 import { readAutosave, writeAutosave } from './files/autosave.ts';
 import { type Example, loadExamples } from './files/examples.ts';
-import { downloadWorkflow, parseWorkflow, readWorkflowFile } from './files/workflow-file.ts';
+import { useFirstOpen } from './files/useFirstOpen.ts';
+import { downloadWorkflow, openWorkflowFile, parseWorkflow } from './files/workflow-file.ts';
 import { useShortcuts } from './keyboard/useShortcuts.ts';
 import { NodeSearch, type NodeSearchRequest } from './palette/NodeSearch.tsx';
 import { Palette } from './palette/Palette.tsx';
 import { compatiblePort } from './palette/palette-search.ts';
-import { Gallery } from './panels/Gallery.tsx';
+import { ConfirmDialog } from './panels/ConfirmDialog.tsx';
+import { Gallery, isImage } from './panels/Gallery.tsx';
+import { ImageViewer } from './panels/ImageViewer.tsx';
 import { Notices } from './panels/Notices.tsx';
+import { RunProgressView } from './panels/RunProgressView.tsx';
+import { RunsPanel } from './panels/RunsPanel.tsx';
 import { ShortcutHelp } from './panels/ShortcutHelp.tsx';
+import { SidePanel } from './panels/SidePanel.tsx';
 import { Toolbar } from './panels/Toolbar.tsx';
-import { interruptRun } from './runtime/api.ts';
+import { interruptRun, outputUrl, queueRun } from './runtime/api.ts';
 import { queueWithSeeds } from './runtime/queue-runs.ts';
-import { pendingRuns } from './runtime/run-state.ts';
+import { pendingRuns, queuedRuns } from './runtime/run-state.ts';
 import { startRuntimeSession } from './runtime/runtime-session.ts';
-import { useStore } from './runtime/store.ts';
+import { staleNodes } from './runtime/stale-results.ts';
+import { createStore, useStore } from './runtime/store.ts';
 import { useRuntimeData } from './runtime/useRuntimeData.ts';
 
 // The composition root of the editor: document history, runtime session, panels and shortcuts.
@@ -59,6 +68,13 @@ function Editor() {
   const [saved, setSaved] = useState<Workflow | undefined>(restored?.dirty ? undefined : doc.workflow);
   const dirty = saved !== doc.workflow;
   const [seedModes, setSeedModes] = useState<Record<string, SeedMode>>(restored?.seedModes ?? {});
+  const [pinned, setPinned] = useState<ReadonlySet<string>>(new Set());
+  const [menu, setMenu] = useState<CanvasMenuRequest>();
+  const [viewer, setViewer] = useState<number>();
+  const [confirmNew, setConfirmNew] = useState(false);
+  const [stale] = useState(() => createStore<ReadonlySet<string>>(new Set()));
+  const ranWorkflow = useStore(session.runs, (s) => (s.currentRunId ? s.workflows[s.currentRunId] : undefined));
+  useEffect(() => stale.set(staleNodes(doc.workflow, ranWorkflow)), [stale, doc.workflow, ranWorkflow]);
   useEffect(() => {
     const save = () => writeAutosave({ workflow: doc.workflow, dirty, seedModes });
     const t = setTimeout(save, 300);
@@ -78,7 +94,8 @@ function Editor() {
   const [search, setSearch] = useState<NodeSearchRequest>();
   const [help, setHelp] = useState(false);
   const [batch, setBatch] = useState(1);
-  const [fitSignal, setFitSignal] = useState(restored ? 1 : 0);
+  const [openSignal, setOpenSignal] = useState(0);
+  const [fitSignal, setFitSignal] = useState(restored && Object.keys(restored.workflow.nodes).length ? 1 : 0);
   const [examples, setExamples] = useState<Example[]>([]);
   useEffect(() => {
     loadExamples().then(setExamples, () => undefined);
@@ -92,23 +109,41 @@ function Editor() {
       dispatch({ type: 'edit', action: { type: 'load', workflow } });
       setSaved(workflow);
       session.forget();
+      // Seed modes belong to the document they were set in: another workflow's node with the same id starts fixed.
+      setSeedModes({});
+      setPinned(new Set());
+      setOpenSignal((n) => n + 1);
       setFitSignal((n) => n + 1);
     },
     [session],
   );
+
+  useFirstOpen(restored === undefined, examples, open);
 
   const openFiles = useCallback(
     async (files: File[]) => {
       const file = files[0];
       if (!file) return;
       try {
-        open(await readWorkflowFile(file));
-        setMessage(undefined);
+        const opened = await openWorkflowFile(file);
+        open(opened.workflow);
+        setMessage(opened.notice);
       } catch (e) {
         setMessage(e instanceof Error ? e.message : String(e));
       }
     },
     [open],
+  );
+
+  // A gallery image (clicked "open its workflow", or dragged onto the canvas) opens as its PNG file would.
+  const openOutput = useCallback(
+    async (name: string) => {
+      const res = await fetch(outputUrl(name)).catch(() => undefined);
+      if (!res?.ok) return setMessage(`${name}: the runtime did not serve it (HTTP ${res?.status ?? 'error'})`);
+      const blob = await res.blob();
+      await openFiles([new File([blob], name, { type: blob.type || 'image/png' })]);
+    },
+    [openFiles],
   );
 
   // The document already holds the new state when the id is computed: ids come from the present workflow.
@@ -155,7 +190,7 @@ function Editor() {
     localStorage.setItem(CLIP_KEY, JSON.stringify(clip));
     void navigator.clipboard?.writeText(JSON.stringify(clip)).catch(() => undefined);
   };
-  const paste = () => {
+  const paste = (at: { x: number; y: number } | undefined = pointer.current) => {
     const raw = localStorage.getItem(CLIP_KEY);
     if (!raw) return;
     let clip: Clip;
@@ -167,7 +202,6 @@ function Editor() {
     const pos = Object.values(clip.ui);
     const minX = Math.min(...pos.map((p) => p.x));
     const minY = Math.min(...pos.map((p) => p.y));
-    const at = pointer.current;
     const offset = at && Number.isFinite(minX) ? { x: at.x - minX, y: at.y - minY } : { x: 40, y: 40 };
     edit({ type: 'paste', clip, offset });
   };
@@ -189,6 +223,31 @@ function Editor() {
     if (result.message) setMessage(result.message);
   };
 
+  const runAgain = async (workflow: Workflow) => {
+    const r = await queueRun(workflow).catch((e: unknown) => ({
+      ok: false as const,
+      problems: [],
+      message: String(e),
+    }));
+    if (!r.ok) setMessage(r.message);
+  };
+
+  const newDocument = () => open({ version: 1, meta: {}, nodes: {}, ui: { nodes: {}, groups: [], notes: [] } });
+
+  const { menuRequest, insertNode } = useCanvasMenu({
+    menu,
+    doc,
+    catalog,
+    pinned,
+    edit,
+    setPinned,
+    setSearch,
+    paste,
+    fit: () => setFitSignal((n) => n + 1),
+  });
+
+  const images = runState.gallery.filter(isImage);
+
   // Stop ends the running run, or else cancels the next queued one.
   const runningId = Object.entries(runState.runs).find(([, r]) => r.status === 'running')?.[0];
   const stopId = runningId ?? Object.entries(runState.runs).find(([, r]) => r.status === 'queued')?.[0];
@@ -209,7 +268,7 @@ function Editor() {
         edit({ type: 'removeSelection' });
         return true;
       case 'paste':
-        paste();
+        paste(pointer.current);
         return true;
       case 'delete':
         edit({ type: 'removeSelection' });
@@ -230,7 +289,7 @@ function Editor() {
         void run();
         return true;
       case 'fitView':
-        void flow.fitView({ padding: 0.15 });
+        setFitSignal((n) => n + 1);
         return true;
       case 'help':
         setHelp((h) => !h);
@@ -243,6 +302,7 @@ function Editor() {
       case 'escape':
         setSearch(undefined);
         setHelp(false);
+        setMenu(undefined);
         return false;
     }
   });
@@ -253,10 +313,11 @@ function Editor() {
       models,
       session,
       seedModes,
+      stale,
       dispatch,
       setSeedMode: (key, mode) => setSeedModes((m) => ({ ...m, [key]: mode })),
     }),
-    [catalog, models, session, seedModes],
+    [catalog, models, session, seedModes, stale],
   );
 
   return (
@@ -268,16 +329,18 @@ function Editor() {
         }}
       >
         <Toolbar
-          name={doc.workflow.meta.name ?? 'untitled'}
+          name={doc.workflow.meta.name ?? ''}
           dirty={dirty}
           canUndo={canUndo(history)}
           canRedo={canRedo(history)}
           examples={examples}
           connection={runState.connection}
-          pending={pendingRuns(runState)}
+          queued={queuedRuns(runState)}
           batch={batch}
-          running={stopId !== undefined}
-          onNew={() => open({ version: 1, meta: {}, nodes: {}, ui: { nodes: {}, groups: [], notes: [] } })}
+          running={runningId !== undefined}
+          progress={<RunProgressView session={session} />}
+          onRename={(name) => dispatch({ type: 'edit', group: 'rename', action: { type: 'rename', name } })}
+          onNew={() => (dirty ? setConfirmNew(true) : newDocument())}
           onOpen={() => fileInput.current?.click()}
           onSave={save}
           onExample={(name) => {
@@ -294,7 +357,7 @@ function Editor() {
           onInterrupt={() => void interruptRun(stopId).catch((e: unknown) => setMessage(String(e)))}
           onUndo={() => dispatch({ type: 'undo' })}
           onRedo={() => dispatch({ type: 'redo' })}
-          onFit={() => void flow.fitView({ padding: 0.15 })}
+          onFit={() => setFitSignal((n) => n + 1)}
           onHelp={() => setHelp(true)}
         />
         <div className="main">
@@ -305,9 +368,13 @@ function Editor() {
               catalog={catalog}
               dispatch={dispatch}
               fitSignal={fitSignal}
+              openSignal={openSignal}
               onSearch={setSearch}
               onAddNode={(type, position) => addNode(type, position)}
               onFiles={(files) => void openFiles(files)}
+              onOutputDrop={(name) => void openOutput(name)}
+              onMenu={setMenu}
+              pinned={pinned}
             />
             {search && (
               <NodeSearch
@@ -315,11 +382,13 @@ function Editor() {
                 request={search}
                 onClose={() => setSearch(undefined)}
                 onPick={(type) => {
-                  addNode(type, search.flow, search.from);
+                  if (search.insert) insertNode(type, search.flow, search.insert);
+                  else addNode(type, search.flow, search.from);
                   setSearch(undefined);
                 }}
               />
             )}
+            {menuRequest && <ContextMenu request={menuRequest} onClose={() => setMenu(undefined)} />}
             <Notices
               notice={doc.notice}
               message={message ?? runState.message ?? catalogError}
@@ -331,7 +400,19 @@ function Editor() {
               }}
             />
           </div>
-          <Gallery files={runState.gallery} />
+          <SidePanel
+            runCount={pendingRuns(runState)}
+            outputs={<Gallery files={images} onOpen={(name) => setViewer(images.indexOf(name))} />}
+            runs={
+              <RunsPanel
+                runState={runState}
+                onOpenWorkflow={open}
+                onRunWorkflow={(wf) => void runAgain(wf)}
+                onOpenImage={(name) => setViewer(Math.max(0, images.indexOf(name)))}
+                onError={setMessage}
+              />
+            }
+          />
         </div>
         <input
           ref={fileInput}
@@ -345,6 +426,29 @@ function Editor() {
           }}
         />
         {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+        {viewer !== undefined && (
+          <ImageViewer
+            files={images}
+            index={viewer}
+            onIndex={setViewer}
+            onClose={() => setViewer(undefined)}
+            onOpenWorkflow={(name) => {
+              setViewer(undefined);
+              void openOutput(name);
+            }}
+          />
+        )}
+        {confirmNew && (
+          <ConfirmDialog
+            message={`Discard the unsaved changes to “${doc.workflow.meta.name || 'untitled'}”?`}
+            confirm="Discard and start new"
+            onCancel={() => setConfirmNew(false)}
+            onConfirm={() => {
+              setConfirmNew(false);
+              newDocument();
+            }}
+          />
+        )}
       </div>
     </EditorContext.Provider>
   );

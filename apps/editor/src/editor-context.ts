@@ -3,6 +3,7 @@ import type { Catalog } from './catalog/catalog.ts';
 import type { HistoryAction } from './document/actions.ts';
 import type { ModelOption } from './runtime/api.ts';
 import type { RuntimeSession } from './runtime/runtime-session.ts';
+import type { Store } from './runtime/store.ts';
 
 // What every node view needs from the app; changes rarely (catalogue, model list, seed modes).
 
@@ -13,6 +14,8 @@ export interface EditorApi {
   readonly models: readonly ModelOption[];
   readonly session: RuntimeSession;
   readonly seedModes: Readonly<Record<string, SeedMode>>;
+  /** Nodes edited since the run on screen: its results no longer describe them. */
+  readonly stale: Store<ReadonlySet<string>>;
   dispatch(action: HistoryAction): void;
   setSeedMode(key: string, mode: SeedMode): void;
 }

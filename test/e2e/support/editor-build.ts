@@ -18,7 +18,12 @@ export function editorIsStale(repoRoot: string): boolean {
   const editor = path.join(repoRoot, 'apps/editor');
   const built = path.join(editor, 'dist/index.html');
   if (!existsSync(built)) return true;
-  const sources = [path.join(editor, 'src'), path.join(repoRoot, 'nodes/src'), path.join(repoRoot, 'workflows')];
+  const sources = [
+    path.join(editor, 'src'),
+    path.join(editor, 'public'),
+    path.join(repoRoot, 'nodes/src'),
+    path.join(repoRoot, 'workflows'),
+  ];
   const newest = Math.max(
     ...sources.filter(existsSync).map(newestMtime),
     statSync(path.join(editor, 'index.html')).mtimeMs,

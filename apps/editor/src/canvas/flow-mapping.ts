@@ -8,6 +8,8 @@ import { EMPTY_SELECTION, edgeId } from '../document/doc-state.ts';
 
 export interface FlowNodeData extends Record<string, unknown> {
   readonly node: WorkflowNode;
+  /** The node's colour from the layout (`ui.nodes[id].color`), if any. */
+  readonly color?: string;
 }
 export type FlowNode = Node<FlowNodeData, 'sdflow'>;
 export interface FlowEdgeData extends Record<string, unknown> {
@@ -44,7 +46,7 @@ export function toFlowNode(
     id,
     type: 'sdflow',
     position: ui ? { x: ui.x, y: ui.y } : fallbackPosition(index),
-    data: { node },
+    data: ui?.color ? { node, color: ui.color } : { node },
     selected,
     // Size guesses for nodes not rendered yet (onlyRenderVisibleElements), so fit view and the minimap see them.
     initialWidth: 260,
@@ -118,6 +120,7 @@ interface CacheEntry {
   readonly node: WorkflowNode;
   readonly x: number | undefined;
   readonly y: number | undefined;
+  readonly color: string | undefined;
   readonly selected: boolean;
   readonly measured: Measured | undefined;
   readonly index: number;
@@ -150,6 +153,7 @@ export function createFlowMapper() {
         prev.node === node &&
         prev.x === ui?.x &&
         prev.y === ui?.y &&
+        prev.color === ui?.color &&
         prev.selected === s &&
         prev.measured === m &&
         (ui || prev.index === i);
@@ -159,6 +163,7 @@ export function createFlowMapper() {
             node,
             x: ui?.x,
             y: ui?.y,
+            color: ui?.color,
             selected: s,
             measured: m,
             index: i,

@@ -1,8 +1,9 @@
-import type { Workflow, WorkflowNode } from '@sdflow/nodes/graph/workflow.ts';
+import type { Ui, Workflow, WorkflowNode } from '@sdflow/nodes/graph/workflow.ts';
 import { type Catalog, defaultParams } from '../catalog/catalog.ts';
 import type { DocAction, XY } from './actions.ts';
 import { copyNodes, renameClip } from './clipboard.ts';
 import { checkConnection } from './connection-check.ts';
+import { decorReducer } from './decor-reducer.ts';
 import { type DocState, EMPTY_SELECTION, edgeId, emptyWorkflow, parseEdgeId } from './doc-state.ts';
 
 // The document as a pure function of actions. Returns the same object when nothing changes.
@@ -31,6 +32,7 @@ export function docReducer(state: DocState, action: DocAction, env: DocEnv): Doc
         edges: [],
       });
     }
+    case 'makeRoom':
     case 'moveNodes': {
       const ui = state.workflow.ui?.nodes ?? {};
       const moved: Record<string, { x: number; y: number }> = {};
@@ -79,6 +81,21 @@ export function docReducer(state: DocState, action: DocAction, env: DocEnv): Doc
       const { title: _old, ...rest } = node;
       const next = action.title ? { ...rest, title: action.title } : rest;
       return accept(withNodes(state.workflow, { ...state.workflow.nodes, [action.id]: next }), state.selection);
+    }
+    case 'rename': {
+      if ((state.workflow.meta.name ?? '') === action.name) return state;
+      const { name: _old, ...meta } = state.workflow.meta;
+      return accept({ ...state.workflow, meta: action.name ? { ...meta, name: action.name } : meta }, state.selection);
+    }
+    case 'setNodeUi':
+    case 'addNote':
+    case 'updateNote':
+    case 'addGroup':
+    case 'updateGroup':
+    case 'moveGroup':
+    case 'removeDecor': {
+      const ui = decorReducer(uiOf(state.workflow), action);
+      return ui === state.workflow.ui ? state : accept({ ...state.workflow, ui }, state.selection);
     }
     case 'paste': {
       if (Object.keys(action.clip.nodes).length === 0) return state;
@@ -141,6 +158,10 @@ function removeNodes(state: DocState, ids: readonly string[], edges: readonly st
 
 function withNodes(wf: Workflow, nodes: Record<string, WorkflowNode>): Workflow {
   return { ...wf, nodes };
+}
+
+function uiOf(wf: Workflow): Ui {
+  return wf.ui ?? { nodes: {}, groups: [], notes: [] };
 }
 
 function withUi(wf: Workflow, patch: Record<string, { x: number; y: number }>): Workflow {

@@ -1,8 +1,11 @@
+import { importDocument, importPngText } from '@sdflow/nodes/comfy/import-document.ts';
+import { summarizeComfyReport } from '@sdflow/nodes/comfy/report.ts';
 import { migrateDocument } from '@sdflow/nodes/graph/migrate.ts';
 import { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import { readPngText } from './png-text.ts';
 
-// Reading a workflow from a .json file or from a PNG made by Save Image (its "workflow" text chunk).
+// Reading a workflow from a .json file or from a PNG made by Save Image (its "workflow" text chunk); ComfyUI's
+// files (editor or API format, or its PNGs) are converted.
 
 export const WORKFLOW_PNG_KEY = 'workflow';
 
@@ -23,14 +26,32 @@ export function parseWorkflow(value: unknown, source: string): Workflow {
 }
 
 export async function readWorkflowFile(file: File): Promise<Workflow> {
+  return (await openWorkflowFile(file)).workflow;
+}
+
+/**
+ * A workflow file: sdflow's (.json, or a PNG from Save Image) or ComfyUI's (either JSON format, or a PNG with its
+ * "prompt"/"workflow" text), converted. `notice` summarises a ComfyUI import: what was mapped and what was not.
+ */
+export async function openWorkflowFile(file: File): Promise<{ workflow: Workflow; notice?: string }> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (file.type === 'image/png' || file.name.toLowerCase().endsWith('.png')) {
-    const text = (await readPngText(bytes)).get(WORKFLOW_PNG_KEY);
-    if (text === undefined)
-      throw new Error(`${file.name}: this PNG carries no workflow (no "${WORKFLOW_PNG_KEY}" text chunk)`);
-    return parseWorkflow(parseJsonText(text, file.name), file.name);
+    const text = Object.fromEntries(await readPngText(bytes));
+    const r = importPngText(text, [WORKFLOW_PNG_KEY], { name: file.name.replace(/\.png$/i, '') });
+    if (!r.ok) {
+      if (r.code === 'noWorkflow')
+        throw new Error(`${file.name}: this PNG carries no workflow (no "${WORKFLOW_PNG_KEY}" text chunk)`);
+      throw new Error(`${file.name}: ${r.message}`);
+    }
+    const workflow = parseWorkflow(r.document, file.name);
+    return r.report ? { workflow, notice: summarizeComfyReport(r.report) } : { workflow };
   }
-  return parseWorkflow(parseJsonText(new TextDecoder().decode(bytes), file.name), file.name);
+  const value = parseJsonText(new TextDecoder().decode(bytes), file.name);
+  const imported = importDocument(value, { source: file.name, name: file.name.replace(/\.json$/i, '') });
+  if (imported.kind === 'sdflow') return { workflow: parseWorkflow(value, file.name) };
+  const { conversion } = imported;
+  if (!conversion.ok) throw new Error(`${file.name}: ${conversion.message}`);
+  return { workflow: parseWorkflow(conversion.workflow, file.name), notice: summarizeComfyReport(conversion.report) };
 }
 
 function parseJsonText(text: string, source: string): unknown {

@@ -13,12 +13,16 @@ import { ParamField } from './widgets/ParamField.tsx';
 
 const portColor = (type: string) => PORT_COLORS[type as PortType] ?? '#9e9e9e';
 const EMPTY: readonly never[] = [];
+const FINAL = new Set(['done', 'cached', 'failed', 'interrupted']);
 
 export const NodeView = memo(function NodeView({ id, data, selected }: NodeProps<FlowNode>) {
-  const { catalog, session } = useEditor();
+  const { catalog, session, stale } = useEditor();
   const node = data.node;
   const info = catalog.byType.get(node.type);
-  const run = useStore(session.runs, (s) => s.nodes[id]);
+  const lastRun = useStore(session.runs, (s) => s.nodes[id]);
+  const edited = useStore(stale, (s) => s.has(id));
+  // A result of a graph edited since (an old error, a timing) is not shown; waiting and running states are.
+  const run = lastRun && !(edited && FINAL.has(lastRun.status)) ? lastRun : undefined;
   const allProblems = useStore(session.runs, (s) => s.problems);
   const problems = useMemo(
     () => (allProblems.length ? (problemsByNode(allProblems).get(id) ?? EMPTY) : EMPTY),
@@ -58,6 +62,8 @@ export const NodeView = memo(function NodeView({ id, data, selected }: NodeProps
       data-testid={`node-${id}`}
       data-node-type={node.type}
       data-status={status}
+      data-color={data.color}
+      style={data.color ? { background: `color-mix(in srgb, ${data.color} 22%, var(--panel))` } : undefined}
     >
       <div className="sd-node-header" title={info.description}>
         <span className="sd-node-title">{node.title ?? info.title}</span>

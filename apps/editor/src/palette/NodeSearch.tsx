@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { clampInParent } from '../canvas/ContextMenu.tsx';
 import type { Catalog } from '../catalog/catalog.ts';
 import { createSearch, type PortFilter } from './palette-search.ts';
 
@@ -11,6 +12,11 @@ export interface NodeSearchRequest {
   readonly filter?: PortFilter;
   /** The dangling edge's end, connected to the new node's compatible port. */
   readonly from?: { node: string; port: string; side: 'source' | 'target' };
+  /** Node types to offer only (e.g. those that fit into an edge). */
+  readonly only?: (type: string) => boolean;
+  readonly placeholder?: string;
+  /** The edge (its id) the picked node goes into. */
+  readonly insert?: string;
 }
 
 export function NodeSearch({
@@ -27,20 +33,31 @@ export function NodeSearch({
   const [query, setQuery] = useState('');
   const [active, setActive] = useState(0);
   const search = useMemo(() => createSearch(catalog), [catalog]);
-  const results = useMemo(() => search(query, request.filter), [search, query, request.filter]);
+  const results = useMemo(
+    () => search(query, request.filter).filter((t) => request.only?.(t.type) ?? true),
+    [search, query, request],
+  );
   const input = useRef<HTMLInputElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   useEffect(() => input.current?.focus(), []);
+  // Opened near the bottom or right edge, the popup flips so that it stays whole inside the canvas.
+  const [pos, setPos] = useState(request.screen);
+  useLayoutEffect(() => setPos(clampInParent(box.current, request.screen)), [request.screen]);
   return (
     <div
+      ref={box}
       className="node-search"
-      style={{ left: request.screen.x, top: request.screen.y }}
+      style={{ left: pos.x, top: pos.y }}
       data-testid="node-search"
       onPointerDown={(e) => e.stopPropagation()}
     >
       <input
         ref={input}
         className="node-search-input"
-        placeholder={request.filter ? `Nodes with a ${request.filter.type} ${request.filter.side}…` : 'Add node…'}
+        placeholder={
+          request.placeholder ??
+          (request.filter ? `Nodes with a ${request.filter.type} ${request.filter.side}…` : 'Add node…')
+        }
         value={query}
         data-testid="node-search-input"
         onChange={(e) => {

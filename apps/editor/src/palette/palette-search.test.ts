@@ -11,6 +11,11 @@ describe('palette search', () => {
     expect(search('')).toHaveLength(TEST_CATALOG.list.length);
   });
 
+  it('lists only the node types whose name holds the text, names starting with it first', () => {
+    expect(search('decode').map((t) => t.type)).toEqual(['vaeDecode']);
+    expect(search('latent').map((t) => t.type)[0]).toBe('emptyLatent');
+  });
+
   it('filters to node types compatible with a dangling edge', () => {
     expect(
       search('', { side: 'input', type: 'LATENT' })

@@ -22,14 +22,29 @@ export function createSearch(catalog: Catalog) {
       { name: 'category', weight: 1 },
       { name: 'description', weight: 0.5 },
     ],
-    threshold: 0.4,
+    threshold: 0.35,
     ignoreLocation: true,
   });
   return (query: string, filter?: PortFilter): NodeTypeInfo[] => {
-    const q = query.trim();
-    const hits = q ? fuse.search(q).map((r) => r.item) : [...catalog.list];
+    const q = query.trim().toLowerCase();
+    // Names first: when the text appears in a title or id, only those match (a title starting with it, then a
+    // word starting with it, first); fuzzy matching is for typos, when nothing contains the text.
+    const named = q ? catalog.list.filter((t) => nameRank(t, q) < 3) : [];
+    const hits = !q
+      ? [...catalog.list]
+      : named.length
+        ? named.sort((a, b) => nameRank(a, q) - nameRank(b, q))
+        : fuse.search(q).map((r) => r.item);
     return filter ? hits.filter((t) => compatiblePort(t, filter) !== undefined) : hits;
   };
+}
+
+function nameRank(t: NodeTypeInfo, q: string): number {
+  const title = t.title.toLowerCase();
+  if (title.startsWith(q) || t.type.toLowerCase().startsWith(q)) return 0;
+  if (title.split(/\s+/).some((w) => w.startsWith(q))) return 1;
+  if (title.includes(q) || t.type.toLowerCase().includes(q)) return 2;
+  return 3;
 }
 
 /** Node types by category, categories in first-seen order. */

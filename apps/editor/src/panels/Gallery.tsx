@@ -1,28 +1,38 @@
 import { outputUrl } from '../runtime/api.ts';
 
-// Images the runtime wrote, newest first. Each can be dragged onto the canvas to restore its workflow.
+// Images the runtime wrote, newest first, each once. A click opens the viewer; dragging one onto the canvas
+// restores its workflow.
 
-export function Gallery({ files }: { files: readonly string[] }) {
-  const images = files.filter((f) => /\.(png|jpe?g|webp)$/i.test(f));
+export const OUTPUT_MIME = 'application/x-sdflow-output';
+
+export function isImage(name: string): boolean {
+  return /\.(png|jpe?g|webp)$/i.test(name);
+}
+
+export function Gallery({ files, onOpen }: { files: readonly string[]; onOpen(name: string): void }) {
+  const images = files.filter(isImage);
   return (
-    <aside className="gallery" data-testid="gallery">
-      <h3>Outputs</h3>
+    <div className="gallery" data-testid="gallery">
       {images.length === 0 && <p className="muted">Images from Save Image appear here.</p>}
       {images.map((name) => (
-        <a
+        <button
+          type="button"
           key={name}
-          href={outputUrl(name)}
-          target="_blank"
-          rel="noreferrer"
           className="gallery-item"
           data-testid="gallery-item"
           data-file={name}
-          title={name}
+          title={`${name} — click to view, drag onto the canvas to open its workflow`}
+          draggable
+          onDragStart={(e) => {
+            e.dataTransfer.setData(OUTPUT_MIME, name);
+            e.dataTransfer.effectAllowed = 'copy';
+          }}
+          onClick={() => onOpen(name)}
         >
-          <img src={outputUrl(name)} alt={name} loading="lazy" />
+          <img src={outputUrl(name)} alt={name} loading="lazy" draggable={false} />
           <span>{name}</span>
-        </a>
+        </button>
       ))}
-    </aside>
+    </div>
   );
 }

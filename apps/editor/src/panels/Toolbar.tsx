@@ -1,7 +1,9 @@
+import type { ReactNode } from 'react';
 import type { Example } from '../files/examples.ts';
 import type { ConnectionStatus } from '../runtime/run-state.ts';
 
-// The top bar: files, examples, running, history, view.
+// The top bar: files, examples, running, history, view. One row down to 1024 px wide: labels that can wait
+// (the connection's words, the progress details) shrink first.
 
 interface Props {
   readonly name: string;
@@ -10,9 +12,13 @@ interface Props {
   readonly canRedo: boolean;
   readonly examples: readonly Example[];
   readonly connection: ConnectionStatus;
-  readonly pending: number;
+  /** Runs waiting, not counting the running ones. */
+  readonly queued: number;
   readonly batch: number;
   readonly running: boolean;
+  /** The running run's progress (RunProgressView). */
+  readonly progress: ReactNode;
+  onRename(name: string): void;
   onNew(): void;
   onOpen(): void;
   onSave(): void;
@@ -32,15 +38,28 @@ const CONNECTION_LABEL: Record<ConnectionStatus, string> = {
   closed: 'disconnected — retrying',
 };
 
+export function queueLabel(queued: number, running: boolean): string {
+  if (queued > 0) return `${queued} queued`;
+  return running ? 'running' : 'idle';
+}
+
 export function Toolbar(p: Props) {
   return (
     <header className="toolbar" data-testid="toolbar">
       <span className="brand">sdflow</span>
       <span className="doc-name" data-testid="doc-name">
-        {p.name}
+        <input
+          className="doc-name-input"
+          data-testid="doc-name-input"
+          aria-label="Workflow name"
+          title="Workflow name (Save uses it for the file name)"
+          value={p.name}
+          placeholder="untitled"
+          onChange={(e) => p.onRename(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && e.currentTarget.blur()}
+        />
         {p.dirty && (
           <span className="unsaved" data-testid="unsaved-marker" title="Unsaved changes">
-            {' '}
             ●
           </span>
         )}
@@ -60,6 +79,7 @@ export function Toolbar(p: Props) {
         Save
       </button>
       <select
+        className="examples"
         data-testid="examples"
         value=""
         onChange={(e) => e.target.value && p.onExample(e.target.value)}
@@ -106,23 +126,26 @@ export function Toolbar(p: Props) {
       <button
         type="button"
         onClick={p.onInterrupt}
-        disabled={!p.running}
+        disabled={!p.running && p.queued === 0}
         data-testid="btn-interrupt"
-        title="Stop the running run"
+        title="Stop the running run (or drop the next queued one)"
       >
         ■ Stop
       </button>
       <span className="queue" data-testid="queue-count">
-        {p.pending > 0 ? `${p.pending} in queue` : 'idle'}
+        {queueLabel(p.queued, p.running)}
       </span>
+      {p.progress}
       <span className="spacer" />
       <span
         className={`connection connection-${p.connection}`}
         data-testid="connection-status"
         data-status={p.connection}
+        title={CONNECTION_LABEL[p.connection]}
       >
         <span className="dot" />
-        {CONNECTION_LABEL[p.connection]}
+        {/* Connected is the normal case: the green dot says it (and its tooltip); trouble is spelled out. */}
+        {p.connection !== 'open' && <span className="connection-label">{CONNECTION_LABEL[p.connection]}</span>}
       </span>
       <button type="button" onClick={p.onHelp} data-testid="btn-help" title="Keyboard shortcuts (?)">
         ?

@@ -1,5 +1,5 @@
-import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
-import { Problem } from '@sdflow/nodes/protocol/events.ts';
+import { Workflow } from '@sdflow/nodes/graph/workflow.ts';
+import { FinishedRun, Problem, QueuedRun } from '@sdflow/nodes/protocol/events.ts';
 import { z } from 'zod';
 import { type Catalog, makeCatalog } from '../catalog/catalog.ts';
 
@@ -90,6 +90,65 @@ export async function fetchExamples(): Promise<{ name: string; workflow: unknown
   if (!res?.ok || !(res.headers.get('content-type') ?? '').includes('json')) return undefined;
   const parsed = ExampleList.safeParse(await res.json().catch(() => undefined));
   return parsed.success ? parsed.data : undefined;
+}
+
+const Outputs = z.looseObject({ files: z.array(z.looseObject({ name: z.string() })) });
+
+/** The output folder's images, newest first, each once: what the gallery shows. */
+export async function fetchOutputs(): Promise<string[]> {
+  return Outputs.parse(await getJson('/api/outputs')).files.map((f) => f.name);
+}
+
+const HistoryPage = z.looseObject({ runs: z.array(FinishedRun), next: z.string().optional() });
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
+/** Finished runs, newest first; `before` is the `next` of the previous page. */
+export async function fetchHistory(limit: number, before?: string): Promise<HistoryPage> {
+  const q = new URLSearchParams({ limit: String(limit), ...(before ? { before } : {}) });
+  return HistoryPage.parse(await getJson(`/api/history?${q}`));
+}
+
+const QueueList = z.looseObject({
+  running: z
+    .union([QueuedRun.loose(), z.array(QueuedRun.loose())])
+    .nullable()
+    .optional(),
+  queue: z.array(QueuedRun.loose()),
+});
+
+/** Runs running and waiting, oldest first, as the runtime lists them now. */
+export async function fetchQueue(): Promise<QueuedRun[]> {
+  const q = QueueList.parse(await getJson('/api/queue'));
+  const running = Array.isArray(q.running) ? q.running : q.running ? [q.running] : [];
+  return [...running, ...q.queue];
+}
+
+const RunWithWorkflow = z.looseObject({ runId: z.string(), workflow: z.unknown() });
+
+/** The workflow a run executed (GET /api/history/:runId), or undefined when the runtime no longer has it. */
+export async function fetchRunWorkflow(runId: string): Promise<Workflow | undefined> {
+  const res = await fetch(`/api/history/${encodeURIComponent(runId)}`);
+  if (!res.ok) return undefined;
+  const run = RunWithWorkflow.safeParse(await res.json().catch(() => undefined));
+  const wf = run.success ? Workflow.safeParse(run.data.workflow) : undefined;
+  return wf?.success ? wf.data : undefined;
+}
+
+/** Deletes one finished run from the history, or all of them (no runId). */
+export async function deleteHistory(runId?: string): Promise<void> {
+  const url = runId ? `/api/history/${encodeURIComponent(runId)}` : '/api/history';
+  const res = await fetch(url, { method: 'DELETE' });
+  if (!res.ok)
+    throw new Error(`the runtime could not delete ${runId ? 'the run' : 'the history'} (HTTP ${res.status})`);
+}
+
+export async function clearQueue(): Promise<void> {
+  const res = await fetch('/api/queue/clear', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) throw new Error(`the runtime could not clear the queue (HTTP ${res.status})`);
 }
 
 export function outputUrl(name: string): string {

@@ -33,8 +33,9 @@ export async function queueWithSeeds(
   count: number,
   seedModes: Readonly<Record<string, string>>,
   edit: (a: DocAction) => void,
-): Promise<{ problems: Problem[]; message?: string; runIds: string[] }> {
+): Promise<{ problems: Problem[]; message?: string; runIds: string[]; workflows: Workflow[] }> {
   const runIds: string[] = [];
+  const workflows: Workflow[] = [];
   let last: DocAction[] = [];
   try {
     for (let i = 0; i < count; i++) {
@@ -45,13 +46,16 @@ export async function queueWithSeeds(
           problems: r.problems,
           message: r.problems.length ? `${r.message} — see the marked nodes` : r.message,
           runIds,
+          workflows,
         };
       runIds.push(r.runId);
+      workflows.push(wf);
       last = actions;
     }
-    return { problems: [], runIds };
+    return { problems: [], runIds, workflows };
   } catch (e) {
-    return { problems: [], message: `could not queue the run: ${e instanceof Error ? e.message : String(e)}`, runIds };
+    const message = `could not queue the run: ${e instanceof Error ? e.message : String(e)}`;
+    return { problems: [], message, runIds, workflows };
   } finally {
     if (last.length) edit({ type: 'batch', actions: last });
   }

@@ -1,3 +1,4 @@
+import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import type { Problem, RunEvent } from '@sdflow/nodes/protocol/events.ts';
 
 // What the editor shows about runs, folded from runtime events by a pure reducer.
@@ -33,18 +34,33 @@ export interface RunState {
   readonly nodes: Readonly<Record<string, NodeRun>>;
   /** Validation problems from the runtime, painted on nodes before anything runs. */
   readonly problems: readonly Problem[];
-  /** Output file names, newest first. */
+  /** Output file names, newest first, each once. */
   readonly gallery: readonly string[];
+  /** The workflow each run executed, where known: a node edited since its run no longer shows that run's result. */
+  readonly workflows: Readonly<Record<string, Workflow>>;
+  /** Bumped whenever the runtime's history changes (a run ended, entries deleted): history views refetch. */
+  readonly historyVersion: number;
   readonly message?: string;
 }
 
-export const initialRunState: RunState = { connection: 'connecting', runs: {}, nodes: {}, problems: [], gallery: [] };
+export const initialRunState: RunState = {
+  connection: 'connecting',
+  runs: {},
+  nodes: {},
+  problems: [],
+  gallery: [],
+  workflows: {},
+  historyVersion: 0,
+};
 
 export type RunAction =
   | { type: 'event'; event: RunEvent }
   | { type: 'connection'; status: ConnectionStatus }
   | { type: 'problems'; problems: readonly Problem[] }
-  | { type: 'gallery'; files: readonly string[] }
+  /** Files of a run, newest last; `replace`: the runtime's whole output list, newest first. */
+  | { type: 'gallery'; files: readonly string[]; replace?: boolean }
+  | { type: 'runWorkflow'; runId: string; workflow: Workflow }
+  | { type: 'historyDeleted'; runIds: readonly string[] }
   | { type: 'message'; message?: string }
   /** A different workflow was opened: node states and problems of the old one no longer apply. */
   | { type: 'forget' }
@@ -68,7 +84,23 @@ export function runReducer(state: RunState, action: RunAction): RunState {
       return { ...rest, nodes: {}, problems: [] };
     }
     case 'gallery':
-      return { ...state, gallery: mergeFiles(state.gallery, action.files) };
+      return {
+        ...state,
+        gallery: action.replace
+          ? unique(action.files).slice(0, GALLERY_LIMIT)
+          : mergeFiles(state.gallery, action.files),
+      };
+    case 'runWorkflow':
+      return { ...state, workflows: { ...state.workflows, [action.runId]: action.workflow } };
+    case 'historyDeleted': {
+      const gone = new Set(action.runIds);
+      const runs = Object.fromEntries(Object.entries(state.runs).filter(([id]) => !gone.has(id)));
+      const next = { ...state, runs, historyVersion: state.historyVersion + 1 };
+      if (state.currentRunId === undefined || !gone.has(state.currentRunId)) return next;
+      // The run on screen was deleted: the server no longer knows its results, so neither do the nodes.
+      const { currentRunId: _c, ...rest } = next;
+      return { ...rest, nodes: {} };
+    }
     case 'message': {
       if (action.message === undefined) {
         const { message: _m, ...rest } = state;
@@ -80,7 +112,7 @@ export function runReducer(state: RunState, action: RunAction): RunState {
       // The snapshot lists every queued and running run: one we still think pending was lost (a restart).
       const lost = Object.keys(state.runs).filter((id) => isPending(state.runs[id]!) && !(id in action.runs));
       const runs = { ...state.runs, ...Object.fromEntries(lost.map((id) => [id, LOST])), ...action.runs };
-      const next: RunState = { ...state, runs };
+      const next: RunState = { ...state, runs, historyVersion: state.historyVersion + 1 };
       if (action.currentRunId !== undefined) {
         return { ...next, currentRunId: action.currentRunId, nodes: action.nodes ?? {} };
       }
@@ -124,11 +156,11 @@ function applyEvent(state: RunState, e: RunEvent): RunState {
       return setNode(state, e.runId, e.nodeId, failed);
     }
     case 'runFinished': {
-      const s = setRun(state, e.runId, { status: 'finished', wallMs: e.wallMs });
+      const s = ended(setRun(state, e.runId, { status: 'finished', wallMs: e.wallMs }));
       return e.files.length ? { ...s, gallery: mergeFiles(s.gallery, e.files) } : s;
     }
     case 'runFailed': {
-      let s = setRun(state, e.runId, { status: 'failed', error: e.error });
+      let s = ended(setRun(state, e.runId, { status: 'failed', error: e.error }));
       if (e.nodeId && s.nodes[e.nodeId]?.status !== 'failed')
         s = setNode(s, e.runId, e.nodeId, { status: 'failed', error: e.error });
       if (s.currentRunId !== e.runId) return s;
@@ -136,7 +168,7 @@ function applyEvent(state: RunState, e: RunEvent): RunState {
       return { ...s, nodes: Object.fromEntries(Object.entries(s.nodes).filter(([, n]) => n.status !== 'queued')) };
     }
     case 'runInterrupted': {
-      const s = setRun(state, e.runId, { status: 'interrupted' });
+      const s = ended(setRun(state, e.runId, { status: 'interrupted' }));
       return s.currentRunId === e.runId ? stopNodes(s) : s;
     }
   }
@@ -157,6 +189,10 @@ function stopNodes(state: RunState): RunState {
   return { ...state, nodes };
 }
 
+function ended(state: RunState): RunState {
+  return { ...state, historyVersion: state.historyVersion + 1 };
+}
+
 function setRun(state: RunState, runId: string, info: RunInfo): RunState {
   return { ...state, runs: { ...state.runs, [runId]: info } };
 }
@@ -167,12 +203,22 @@ function setNode(state: RunState, runId: string, nodeId: string, node: NodeRun):
   return { ...state, nodes: { ...state.nodes, [nodeId]: node } };
 }
 
+/** A run's files (newest last) go on top; a file already listed moves up rather than showing twice (a cached
+ *  Save Image reports the file it wrote before). */
 function mergeFiles(gallery: readonly string[], files: readonly string[]): string[] {
-  const fresh = [...files].reverse().filter((f) => !gallery.includes(f));
-  return [...fresh, ...gallery].slice(0, GALLERY_LIMIT);
+  return unique([...[...files].reverse(), ...gallery]).slice(0, GALLERY_LIMIT);
 }
 
-/** Runs waiting or running, for the queue counter. */
+function unique(files: readonly string[]): string[] {
+  return [...new Set(files)];
+}
+
+/** Runs waiting (not running), for the queue counter. */
+export function queuedRuns(state: RunState): number {
+  return Object.values(state.runs).filter((r) => r.status === 'queued').length;
+}
+
+/** Runs waiting or running. */
 export function pendingRuns(state: RunState): number {
   return Object.values(state.runs).filter(isPending).length;
 }

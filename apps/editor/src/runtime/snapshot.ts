@@ -1,7 +1,8 @@
 import type { NodeRunState, Snapshot } from '@sdflow/nodes/protocol/events.ts';
 import type { NodeRun, NodeRunStatus, RunAction, RunInfo } from './run-state.ts';
 
-// A (re)connecting client repaints from the runtime's snapshot: queue, the run in progress, recent history.
+// A (re)connecting client repaints from the runtime's snapshot: queue, the runs in progress, recent history.
+// The gallery is not taken from here: the output folder's listing (GET /api/outputs) is the one truth.
 
 const STATUS: Record<NodeRunState['status'], NodeRunStatus> = {
   pending: 'queued',
@@ -34,22 +35,25 @@ export function snapshotActions(snap: Snapshot): RunAction[] {
       ...(h.wallMs !== undefined ? { wallMs: h.wallMs } : {}),
     };
   }
-  const shown = snap.running ?? snap.history[0];
-  const actions: RunAction[] = [];
-  const files = snap.history.flatMap((h) => h.files);
-  // The gallery keeps newest first; history is newest first, so feed it oldest first.
-  if (files.length) actions.push({ type: 'gallery', files: [...files].reverse() });
-  if (snap.running) {
-    runs[snap.running.runId] = { status: 'running' };
+  // Several runs may run at once (several devices or workers); the canvas follows the newest one started.
+  const active = snap.active.length ? snap.active : snap.running ? [snap.running] : [];
+  for (const r of active) runs[r.runId] = { status: 'running' };
+  const running = active.at(-1);
+  if (running) {
     const nodes: Record<string, NodeRun> = {};
-    for (const id of snap.running.nodes) nodes[id] = { status: 'queued' };
-    for (const [id, s] of Object.entries(snap.running.nodeStates)) nodes[id] = toNodeRun(s);
-    actions.push({ type: 'resync', runs, currentRunId: snap.running.runId, nodes });
-  } else if (shown) {
-    const nodes = Object.fromEntries(Object.entries(shown.nodeStates).map(([id, s]) => [id, toNodeRun(s)]));
-    actions.push({ type: 'resync', runs, currentRunId: shown.runId, nodes });
-  } else {
-    actions.push({ type: 'resync', runs });
+    for (const id of running.nodes) nodes[id] = { status: 'queued' };
+    for (const [id, s] of Object.entries(running.nodeStates)) nodes[id] = toNodeRun(s);
+    return [{ type: 'resync', runs, currentRunId: running.runId, nodes }];
   }
-  return actions;
+  const last = snap.history[0];
+  if (last) {
+    // A finished run's nodes that never ran (after a failure) are not "queued": they get no status.
+    const nodes = Object.fromEntries(
+      Object.entries(last.nodeStates)
+        .filter(([, s]) => s.status !== 'pending' && s.status !== 'running')
+        .map(([id, s]) => [id, toNodeRun(s)]),
+    );
+    return [{ type: 'resync', runs, currentRunId: last.runId, nodes }];
+  }
+  return [{ type: 'resync', runs }];
 }

@@ -24,7 +24,9 @@ export const ParamField = memo(function ParamField({ nodeId, name, schema, value
       title={invalid ?? schema.description}
       data-testid={`param-${nodeId}-${name}`}
     >
-      <span className="param-label">{label}</span>
+      <span className="param-label" title={label}>
+        {label}
+      </span>
       <WidgetInput nodeId={nodeId} name={name} widget={widget} value={value} fallback={schema.default} />
     </div>
   );
@@ -297,9 +299,15 @@ function ModelPicker({
       />
     );
   }
-  const known = options.some((m) => m.id === current);
+  const known = options.find((m) => m.id === current);
   return (
-    <select className="nodrag" data-testid={testId} value={current} onChange={(e) => onPick(e.target.value)}>
+    <select
+      className="nodrag"
+      data-testid={testId}
+      value={current}
+      title={known?.label ?? current}
+      onChange={(e) => onPick(e.target.value)}
+    >
       {!known && <option value={current}>{current || '—'} (not found)</option>}
       {options.map((m) => (
         <option key={m.id} value={m.id}>
