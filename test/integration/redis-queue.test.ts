@@ -1,12 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type RedisProcess, startRedis } from '@sdflow/runtime/bench/redis-server.ts';
 import { TestClient } from '@sdflow/runtime/server/test/ws-test-client.ts';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Api, finished, runEnd } from './helpers/api.ts';
 import { historyOf, until } from './helpers/history.ts';
-import { makeDirs, runToExit, type ServerProcess, startProcess, startServer } from './helpers/server-process.ts';
+import {
+  makeDirs,
+  repoRoot,
+  runToExit,
+  type ServerProcess,
+  startProcess,
+  startServer,
+} from './helpers/server-process.ts';
 import { txt2img } from './helpers/workflows.ts';
 
 // `sdflow serve --queue` with `sdflow worker` processes on a real redis-server: runs survive a worker killed
@@ -194,6 +202,30 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     await finished(client, runId);
     expect(await api.json(`/api/history/${runId}`)).toMatchObject({ status: 'finished', worker: 'w7' });
     expect((await readdir(dirs.output)).filter((n) => n.startsWith('rg_'))).toHaveLength(1);
+    await client.close();
+  });
+
+  it('sends the input images a run reads with its job: image to image on a worker with no shared disk', async () => {
+    dirs = await makeDirs();
+    server = await startServer(dirs, ['--queue', redis.url]);
+    const api = new Api(server.url);
+    await startWorker('w8');
+    const picture = await sharp({
+      create: { width: 64, height: 64, channels: 3, background: { r: 20, g: 90, b: 200 } },
+    })
+      .png()
+      .toBuffer();
+    const uploaded = await api.fetch('/api/inputs?name=sea.png', { method: 'POST', body: picture });
+    expect(uploaded.status).toBe(201);
+    const workflow = JSON.parse(await readFile(path.join(repoRoot, 'workflows/image-to-image.workflow.json'), 'utf8'));
+    Object.assign(workflow.nodes.model.params, { model: 'tiny', precision: 'fp32', device: 'cpu' });
+    Object.assign(workflow.nodes.load.params, { file: 'sea.png', fit: 'none' });
+    workflow.nodes.denoise.params.steps = 4;
+    const client = await TestClient.connect(api.wsUrl);
+    const runId = await api.queue(workflow);
+    const end = await finished(client, runId);
+    expect(end.files).toHaveLength(1);
+    expect(await readdir(dirs.output)).toContain((end.files as string[])[0]);
     await client.close();
   });
 });

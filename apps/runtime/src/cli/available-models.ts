@@ -5,7 +5,6 @@ import { type AvailableModel, type AvailableModels, modelProblems } from '@sdflo
 import type { Problem } from '@sdflow/nodes/graph/problem.ts';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
 import { SDXL_BASE_RANDOM_ID } from '../models/configs/sdxl-base/sdxl-base-random.ts';
-import { DEFAULT_MODEL_ID } from '../models/default-model/default-model.ts';
 import { vaeScaleFactor } from '../onnx/builders/vae-config.ts';
 import { listModels } from '../server/model-list.ts';
 
@@ -19,7 +18,7 @@ export async function availableModels(modelsDir: string): Promise<AvailableModel
   const models: AvailableModel[] = [];
   const tinyVaes: AvailableModel[] = [];
   for (const e of entries) {
-    const builtin = e.id === DEFAULT_MODEL_ID;
+    const builtin = e.format === 'builtin';
     const model = { id: e.id, vaeScaleFactor: builtin ? SDXL_SCALE : await scaleOf(path.join(modelsDir, e.id)) };
     if (e.kind === 'sdxl') models.push(model);
     if (e.kind === 'taesd' || e.hasTinyVae) tinyVaes.push({ id: e.id });

@@ -103,7 +103,7 @@ describe('sdflow validate and run: models', () => {
     ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(
-      'node "model" (loadModel): param "model": no model "nonexistent" in the models folder; available: "default", "sdxl-base-random" [unknownModel]',
+      'node "model" (loadModel): param "model": no model "nonexistent" in the models folder; available: "sdxl-base-random", "default" [unknownModel]',
     );
     expect(validateMissing).toMatchObject({ code: 0, stdout: 'ok\n' });
     expect(size.code).toBe(2);

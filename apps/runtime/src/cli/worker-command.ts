@@ -13,7 +13,6 @@ export const WORKER_USAGE = `usage: sdflow worker --queue redis://HOST:PORT [opt
   --device D            cpu|cuda|cuda:N|webgpu (default cpu); cuda:N makes GPU N the only one this worker sees
   --models DIR          diffusers model folders (default models, env SDFLOW_MODELS)
   --cache DIR           embedding cache (default .sdflow/cache, env SDFLOW_CACHE)
-  --input DIR           Load Image's files on this machine (default input, env SDFLOW_INPUT)
   --id NAME             this worker's name in the history and /api/stats (default host-pid)
   --max-attempts N      a run whose workers are lost is started at most N times (default 3)
   --lock-s N            seconds a lost worker's run waits before another worker takes it (default 30)
@@ -47,7 +46,6 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
         device: { type: 'string' },
         models: { type: 'string' },
         cache: { type: 'string' },
-        input: { type: 'string' },
         id: { type: 'string' },
         'max-attempts': { type: 'string' },
         'lock-s': { type: 'string' },
@@ -81,14 +79,9 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
       maxAttempts: int('max-attempts', values['max-attempts'], 3, 1),
       lockMs: int('lock-s', values['lock-s'], 30, 1) * 1000,
       available: () => availableModels(dirs.modelsDir),
-      backend: (outputDir) =>
-        backendSpec({
-          modelsDir: dirs.modelsDir,
-          outputDir,
-          cacheDir: dirs.cacheDir,
-          inputDir: dirs.inputDir,
-          device: kind,
-        }),
+      // Outputs and input images travel through the queue: the worker's folders for them are its own staging ones.
+      backend: ({ outputDir, inputDir }) =>
+        backendSpec({ modelsDir: dirs.modelsDir, outputDir, inputDir, cacheDir: dirs.cacheDir, device: kind }),
     });
   } catch (err) {
     throw new UsageError((err as Error).message);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { catalog } from '@sdflow/nodes/catalog.ts';
@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import type { EngineEvent } from '../engine/engine.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
+import { writeInputs } from './input-transfer.ts';
 import { assertRedisReachable } from './redis-reachable.ts';
 import {
   CONTROL_CHANNEL,
@@ -35,8 +36,8 @@ export interface QueueWorkerOptions {
   readonly id: string;
   /** As given (`cpu`, `cuda`, `cuda:N`); the engine is started on its kind, `cuda:N` made the only visible GPU. */
   readonly device: string;
-  /** The engine's backend, writing into `outputDir` (a staging folder: see startQueueWorker). */
-  readonly backend: (outputDir: string) => ModuleSpec;
+  /** The engine's backend, writing into `outputDir` and reading `inputDir` (staging folders: see startQueueWorker). */
+  readonly backend: (dirs: { outputDir: string; inputDir: string }) => ModuleSpec;
   /** A run cut short by lost workers is started at most this many times. */
   readonly maxAttempts: number;
   /** How long a worker's hold on a run lasts without renewal: how soon another worker takes over a lost one. */
@@ -62,9 +63,11 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   // The engine's output folder. Shipped files are emptied, not removed: their names keep Save Image's counter going,
   // so each file name stays unique for this worker's life (`origin`).
   const staging = await mkdtemp(path.join(tmpdir(), 'sdflow-worker-'));
+  // The input images of the run at hand, as the job brought them from the server.
+  const inputDir = await mkdtemp(path.join(tmpdir(), 'sdflow-worker-input-'));
   const origin = `${opts.id}@${crypto.randomUUID()}`;
   const engine = await Engine.start({
-    backend: opts.backend(staging),
+    backend: opts.backend({ outputDir: staging, inputDir }),
     ...(opts.cacheBytes === undefined ? {} : { cacheBytes: opts.cacheBytes }),
   });
   const pub = new Redis(opts.url, { maxRetriesPerRequest: null });
@@ -114,6 +117,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   let interruptedToRequeue = false;
   const processor = async (job: Job, token?: string): Promise<JobResult> => {
     const data = job.data as JobData;
+    await rm(inputDir, { recursive: true, force: true });
+    await mkdir(inputDir, { recursive: true });
+    await writeInputs(inputDir, data.inputs ?? []);
     current = { runId: data.runId, attempt: job.attemptsStarted, chain: Promise.resolve(), previewAt: 0 };
     state = 'busy';
     models = [...new Set([...runModels(data.workflow, catalog), ...models])].slice(0, 4);
@@ -214,6 +220,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
         await engine.close();
         for (const c of [pub, sub]) c.disconnect();
         await rm(staging, { recursive: true, force: true });
+        await rm(inputDir, { recursive: true, force: true });
       })()),
   };
 }

@@ -1,7 +1,9 @@
+import type { Catalog } from '@sdflow/nodes/catalog.ts';
 import type { AvailableModel, AvailableModels } from '@sdflow/nodes/graph/model-problems.ts';
 import type { RunEvent } from '@sdflow/nodes/protocol/events.ts';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { readInputs } from './input-transfer.ts';
 import type { JobStore } from './job-store.ts';
 import { OutputImport } from './output-import.ts';
 import { assertRedisReachable } from './redis-reachable.ts';
@@ -20,6 +22,7 @@ import {
   WorkerBeat as WorkerBeatSchema,
   WorkerMessage,
 } from './redis-wire.ts';
+import { namedFrom } from './run-models.ts';
 import type { InterruptAnswer, Runner, RunnerSink, WorkerInfo } from './runner.ts';
 
 // The server's side of `--queue redis://`: runs go on a BullMQ queue that `sdflow worker` processes take from. The
@@ -33,6 +36,9 @@ export interface RedisRunnerOptions {
   readonly url: string;
   readonly store: JobStore;
   readonly outputDir: string;
+  /** Input images the runs read are sent from here with each job. */
+  readonly inputDir: string;
+  readonly catalog: Catalog;
   readonly maxAttempts: number;
 }
 
@@ -171,7 +177,8 @@ export class RedisRunner implements Runner {
   private async add(runId: string): Promise<void> {
     const job = this.opts.store.job(runId);
     if (!job) return;
-    const data: JobData = { runId, ...job };
+    const inputs = await readInputs(this.opts.inputDir, namedFrom(job.workflow, this.opts.catalog, 'inputs'));
+    const data: JobData = { runId, ...job, ...(inputs.length > 0 ? { inputs } : {}) };
     // The run id is the job id: adding the same run twice (a restart in between) is one job.
     await this.queue.add('run', data, { jobId: runId, attempts: 1, removeOnComplete: false, removeOnFail: false });
   }

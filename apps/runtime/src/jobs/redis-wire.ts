@@ -18,6 +18,8 @@ export interface JobData {
   readonly runId: string;
   readonly workflow: Workflow;
   readonly targets?: readonly string[];
+  /** The input images the run reads (Load Image...), from the server's input folder: workers need no shared disk. */
+  readonly inputs?: readonly { readonly file: string; readonly data: string }[];
 }
 
 /**

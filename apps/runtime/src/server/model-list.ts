@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { SDXL_BASE_RANDOM_ID } from '../models/configs/sdxl-base/sdxl-base-random.ts';
 
 // What GET /api/models answers: the models folder's diffusers / TAESD folders plus the built-in test model.
 
@@ -18,6 +19,16 @@ export type ModelEntry = z.infer<typeof ModelEntry>;
 export const DEFAULT_MODEL: ModelEntry = {
   id: 'default',
   label: 'Built-in test model (random weights: images are noise)',
+  kind: 'sdxl',
+  isTestModel: true,
+  hasTinyVae: true,
+  format: 'builtin',
+};
+
+/** Full-size SDXL base with random weights, built from its config: for benchmarks (what the seed workflows name). */
+export const SDXL_BASE_RANDOM_MODEL: ModelEntry = {
+  id: SDXL_BASE_RANDOM_ID,
+  label: 'Full-size SDXL base, random weights (benchmarks: images are noise)',
   kind: 'sdxl',
   isTestModel: true,
   hasTinyVae: true,
@@ -84,5 +95,7 @@ export async function listModels(modelsDir: string): Promise<ModelEntry[]> {
     const entry = await describe(dir, name);
     if (entry) found.push(entry);
   }
-  return [...found, DEFAULT_MODEL];
+  // The built-in models, unless a folder of the same name takes their place (as the resolver does).
+  const builtins = found.some((m) => m.id === SDXL_BASE_RANDOM_ID) ? [] : [SDXL_BASE_RANDOM_MODEL];
+  return [...found, ...builtins, DEFAULT_MODEL];
 }

@@ -34,9 +34,11 @@ describe('serve: HTTP API', () => {
     expect(body.nodeTypes.unetDenoise!.params).toMatchObject({ type: 'object' });
   });
 
-  it('lists models: the models folder plus the built-in test model, labelled as such', async () => {
+  it('lists models: the models folder plus the built-in test and benchmark models, labelled as such', async () => {
     const { models } = (await (await api('/api/models')).json()) as { models: { id: string; isTestModel: boolean }[] };
-    expect(models.map((m) => m.id)).toEqual(['tiny', 'default']);
+    // The same list validation accepts: a seed workflow naming sdxl-base-random is not "not found" in the editor.
+    expect(models.map((m) => m.id)).toEqual(['tiny', 'sdxl-base-random', 'default']);
+    expect(models.find((m) => m.id === 'sdxl-base-random')?.isTestModel).toBe(true);
     expect(models.find((m) => m.id === 'default')?.isTestModel).toBe(true);
     expect(models.find((m) => m.id === 'tiny')?.isTestModel).toBe(false);
   });

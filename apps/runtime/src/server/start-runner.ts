@@ -50,6 +50,8 @@ export async function startRunner(opts: RunnerOptions, ctx: RunnerContext): Prom
       url: opts.queue,
       store: ctx.store,
       outputDir: ctx.outputDir,
+      inputDir: ctx.inputDir,
+      catalog: ctx.catalog,
       maxAttempts: ctx.maxAttempts,
     });
   }
