@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeSafetensors } from '../../models/safetensors.ts';
 import { MemorySource } from '../../models/memory-source.ts';
+import { decodeSafetensors } from '../../models/safetensors.ts';
 import { fixtureDir } from '../../sdxl/testing/references.ts';
 
 // Test support for the VAE/TAESD builder tests: fixture weights and references as in-memory float32 tensors.
