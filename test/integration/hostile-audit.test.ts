@@ -150,24 +150,31 @@ describe('hostile audit (issue 16)', () => {
       leakCheck(`${r.method ?? 'GET'} ${r.path}`, res.body);
     }
 
-    // A model that is not there fails its run with the model's name, not the models folder's path.
-    const runId = await api.queue({
-      version: 1,
-      meta: {},
-      nodes: {
-        model: { type: 'loadModel', params: { model: 'nonexistent', device: 'cpu' }, inputs: {} },
-        prompt: { type: 'encodePrompt', params: { prompt: 'x' }, inputs: { clip: { node: 'model', output: 'clip' } } },
-        latent: {
-          type: 'emptyLatent',
-          params: { width: 32, height: 32 },
-          inputs: { vae: { node: 'model', output: 'vae' } },
+    // A model that is not there is refused before it is queued, by its name, with the models there, and no path.
+    const refused = await api.post('/api/runs', {
+      workflow: {
+        version: 1,
+        meta: {},
+        nodes: {
+          model: { type: 'loadModel', params: { model: 'nonexistent', device: 'cpu' }, inputs: {} },
+          prompt: {
+            type: 'encodePrompt',
+            params: { prompt: 'x' },
+            inputs: { clip: { node: 'model', output: 'clip' } },
+          },
+          latent: {
+            type: 'emptyLatent',
+            params: { width: 32, height: 32 },
+            inputs: { vae: { node: 'model', output: 'vae' } },
+          },
+          save: { type: 'saveLatent', params: {}, inputs: { latent: { node: 'latent', output: 'latent' } } },
         },
-        save: { type: 'saveLatent', params: {}, inputs: { latent: { node: 'latent', output: 'latent' } } },
       },
     });
-    const end = await runEnd(watcher, runId);
-    expect(end.type).toBe('runFailed');
-    expect(String(end.error)).toContain('model "nonexistent": no folder "nonexistent" in the models folder');
+    expect(refused.status).toBe(400);
+    const refusal = await refused.text();
+    expect(refusal).toContain('no model \\"nonexistent\\" in the models folder; available: \\"tiny\\"');
+    leakCheck('POST /api/runs (unknown model)', refusal);
     for (const m of watcher.messages) leakCheck('broadcast', JSON.stringify(m));
 
     tally.crashed = server.child.exitCode !== null;
