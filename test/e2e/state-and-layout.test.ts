@@ -163,7 +163,9 @@ describe.skipIf(browserMissing)('state and layout', () => {
   it('says "running" (not "1 in queue") while the only run executes, with progress, it/s and ETA', async () => {
     const { page } = s;
     const doc = example();
+    // Long enough, at any machine's speed, to still be running when Stop is pressed.
     doc.nodes.denoise!.params.steps = 1000;
+    Object.assign(doc.nodes.latent!.params, { width: 512, height: 512 });
     await openDocument(page, s.runtime.dirs.root, 'long.workflow.json', doc);
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
     await page.locator(byTestId('btn-run')).click();

@@ -282,7 +282,9 @@ describe.skipIf(browserMissing)('workspace features', () => {
       'long.workflow.json',
       example((d) => {
         d.meta.name = 'Long';
+        // Long enough, at any machine's speed, to still be running when they are cancelled.
         d.nodes.denoise!.params.steps = 1000;
+        Object.assign(d.nodes.latent!.params, { width: 512, height: 512 });
       }),
     );
     await expect.poll(() => docCounts(page)).toEqual({ nodes: 6, edges: 8 });
