@@ -50,7 +50,7 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
         '--id',
         id,
         '--lock-s',
-        '2',
+        '4',
         '--grace-s',
         '0',
       ],
@@ -76,21 +76,20 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     dirs = await makeDirs();
     server = await startServer(dirs, ['--queue', redis.url]);
     const api = new Api(server.url);
-    await Promise.all([startWorker('w1'), startWorker('w2')]);
+    await startWorker('w1');
     const clients = await Promise.all([TestClient.connect(api.wsUrl), TestClient.connect(api.wsUrl)]);
 
-    const runIds: string[] = [];
-    for (let i = 0; i < 16; i++) runIds.push(await api.queue(txt2img({ seed: 100 + i, steps: 60, prefix: 'rq' })));
-    // w1 mid-run: its run is past its first steps and far from its end.
-    await until('w1 mid-run', async () => {
-      const w1 = (await api.json<{ workers: WorkerStat[] }>('/api/stats')).workers.find((w) => w.id === 'w1');
-      const events = clients[0]!.ofRun(w1?.state === 'busy' ? (w1.runId ?? '') : '');
-      const steps = events.flatMap((m) =>
-        m.type === 'nodeProgress' && m.nodeId === 'denoise' ? [m.value as number] : [],
-      );
-      const step = Math.max(-1, ...steps);
-      return step >= 3 && step < 50 && !events.some((m) => m.type === 'runFinished') ? true : undefined;
-    });
+    // A long run first, while w1 is the only worker: it is certainly w1's when w1 dies, well before its end.
+    const lost = await api.queue(txt2img({ seed: 99, steps: 1000, prefix: 'rq', previewMethod: 'none' }));
+    await clients[0]!.waitForMessage(
+      (m) => m.type === 'nodeProgress' && m.runId === lost && m.nodeId === 'denoise' && (m.value as number) >= 3,
+      'the long run under way on w1',
+    );
+    await startWorker('w2');
+    const runIds: string[] = [lost];
+    for (let i = 0; i < 15; i++) runIds.push(await api.queue(txt2img({ seed: 100 + i, steps: 60, prefix: 'rq' })));
+    await clients[0]!.waitForMessage((m) => m.type === 'runStarted' && m.runId === runIds[1], 'w2 at work');
+    expect(clients[0]!.ofRun(lost).some((m) => m.type === 'runFinished')).toBe(false);
     await workers[0]!.kill9();
     await startWorker('w3');
 
@@ -101,12 +100,11 @@ describe.skipIf(!hasRedis && !process.env.CI)('serve --queue redis with sdflow w
     const ours = history.filter((r) => runIds.includes(r.runId));
     expect(ours).toHaveLength(16);
     expect(ours.map((r) => r.status)).toEqual(Array(16).fill('finished'));
-    // The run w1 held was taken over by another worker (BullMQ's stalled-job check) and ran once more; the others
-    // ran once.
-    const retaken = ours.filter((r) => r.attempts === 2);
-    expect(retaken).toHaveLength(1);
-    expect(['w2', 'w3']).toContain(retaken[0]!.worker);
-    expect(ours.filter((r) => r.attempts !== 2).every((r) => r.attempts === 1)).toBe(true);
+    // The run w1 held was taken over by another worker (BullMQ's stalled-job check) and ran again. (Delivery is at
+    // least once: on a loaded machine a lock renewed late can make any run start twice, so only this one is pinned.)
+    const taken = ours.find((r) => r.runId === lost)!;
+    expect(taken.attempts).toBeGreaterThanOrEqual(2);
+    expect(['w2', 'w3']).toContain(taken.worker);
     expect(ours.some((r) => r.worker === 'w3')).toBe(true);
     // 16 distinct files, in the server's own output folder, and nothing else (no copy from the lost attempt).
     const files = (await readdir(dirs.output)).filter((n) => n.startsWith('rq_'));
