@@ -1,6 +1,5 @@
-import type { z } from 'zod';
 import type { Catalog } from '../catalog.ts';
-import type { NodeDefinition } from '../define.ts';
+import { type NamedParam, namedParams } from './named-params.ts';
 import { type Problem, problem } from './problem.ts';
 import type { Workflow } from './workflow.ts';
 
@@ -19,36 +18,9 @@ export interface AvailableModels {
   readonly tinyVaes: readonly AvailableModel[];
 }
 
-const schemaMeta = (schema: z.ZodType): { source?: string } | undefined => schema.meta() as { source?: string };
-
-/** The model-naming params of a node type: param key and which list it names from. */
-function modelParams(def: NodeDefinition): { key: string; source: keyof AvailableModels }[] {
-  const shape = def.params.shape as Record<string, z.ZodType>;
-  return Object.keys(shape).flatMap((key) => {
-    const source = schemaMeta(shape[key]!)?.source;
-    return source === 'models' || source === 'tinyVaes' ? [{ key, source }] : [];
-  });
-}
-
-/** The model a param names, where the node's params give one (omitted: the param's default). */
-function namedModel(def: NodeDefinition, params: Record<string, unknown>, key: string): string | undefined {
-  const parsed = (def.params.shape as Record<string, z.ZodType>)[key]!.safeParse(params[key]);
-  return parsed.success && typeof parsed.data === 'string' ? parsed.data : undefined;
-}
-
 /** Every model the workflow's nodes name: node, param, which list it names from, and the name. */
-export function namedModels(
-  workflow: Workflow,
-  catalog: Catalog,
-): { nodeId: string; param: string; source: keyof AvailableModels; name: string }[] {
-  return Object.entries(workflow.nodes).flatMap(([nodeId, node]) => {
-    const def = Object.hasOwn(catalog, node.type) ? catalog[node.type]?.def : undefined;
-    if (!def) return [];
-    return modelParams(def).flatMap(({ key, source }) => {
-      const name = namedModel(def, node.params, key);
-      return name === undefined ? [] : [{ nodeId, param: key, source, name }];
-    });
-  });
+export function namedModels(workflow: Workflow, catalog: Catalog): NamedParam<keyof AvailableModels>[] {
+  return namedParams(workflow, catalog, ['models', 'tinyVaes']);
 }
 
 export function modelProblems(workflow: Workflow, catalog: Catalog, available: AvailableModels): Problem[] {
