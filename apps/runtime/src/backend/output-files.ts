@@ -1,9 +1,10 @@
-import { link, mkdir, readdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Images, Latent } from '@sdflow/nodes/values.ts';
 import sharp from 'sharp';
 import { decodeSafetensors, encodeSafetensors } from '../models/safetensors.ts';
 import { asciiJson, insertPngText } from './png-workflow.ts';
+import { writeNewFile } from './write-new-file.ts';
 
 // Save Image / Save Latent / Load Latent: files live only in the output folder, names are checked.
 
@@ -37,29 +38,9 @@ export function splitOutputName(name: string): { prefix: string; suffix: string 
   return m ? { prefix: m[1]!, suffix: m[2]! } : undefined;
 }
 
-/**
- * Writes `bytes` as the next free `${prefix}_NNNNN_${suffix}`: written whole under a hidden temporary name first, then
- * linked into place, so no reader (and no restart after a crash) ever sees half a file, and two processes sharing the
- * folder (engines of several devices) never take the same name: a link to a name that exists fails, and the next
- * counter is tried.
- */
-async function publish(dir: string, prefix: string, suffix: string, bytes: Uint8Array): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const tmp = path.join(dir, `.sdflow-${crypto.randomUUID()}.tmp`);
-  await writeFile(tmp, bytes);
-  try {
-    for (;;) {
-      const name = `${await nextStem(dir, prefix)}${suffix}`;
-      try {
-        await link(tmp, path.join(dir, name));
-        return name;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-    }
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+/** Writes `bytes` as the next free `${prefix}_NNNNN${suffix}`, whole, the counter read again after each name taken. */
+function publish(dir: string, prefix: string, suffix: string, bytes: Uint8Array): Promise<string> {
+  return writeNewFile(dir, bytes, async () => `${await nextStem(dir, prefix)}${suffix}`);
 }
 
 export class OutputFiles {

@@ -1,6 +1,6 @@
-import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
+import { writeNewFile } from '../backend/write-new-file.ts';
 import { HttpError } from './http-io.ts';
 import { outputNameProblem } from './output-files.ts';
 
@@ -21,23 +21,7 @@ export async function saveInputImage(inputDir: string, wanted: string, bytes: Bu
   if (!format || !FORMATS.has(format)) {
     throw new HttpError(415, 'notAnImage', `input file ${JSON.stringify(wanted)} is not a PNG, JPEG or WebP image`);
   }
-  await mkdir(inputDir, { recursive: true });
-  const tmp = path.join(inputDir, `.sdflow-${crypto.randomUUID()}.tmp`);
-  await writeFile(tmp, bytes);
   const ext = path.extname(wanted);
   const stem = wanted.slice(0, wanted.length - ext.length);
-  try {
-    for (let i = 0; ; i++) {
-      const name = i === 0 ? wanted : `${stem}_${i}${ext}`;
-      try {
-        // A link fails where the name exists: the first free name wins, whole, with no window for a half file.
-        await link(tmp, path.join(inputDir, name));
-        return name;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 10_000) throw err;
-      }
-    }
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
+  return writeNewFile(inputDir, bytes, (i) => (i === 0 ? wanted : `${stem}_${i}${ext}`), 10_000);
 }
