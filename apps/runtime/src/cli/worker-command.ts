@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { backendSpec } from '../engine/backend-spec.ts';
+import { parseDeviceEntry } from '../engine/device-entry.ts';
 import { availableModels } from './available-models.ts';
 import { dataDirs } from './data-dirs.ts';
 import { UsageError } from './exit-codes.ts';
@@ -19,8 +20,6 @@ export const WORKER_USAGE = `usage: sdflow worker --queue redis://HOST:PORT [opt
   --grace-s N           on SIGTERM/SIGINT, a running run gets N seconds to finish before it goes back to the
                         queue (default 10)
 `;
-
-const DEVICE = /^(cpu|webgpu|cuda(:(\d{1,2}))?)$/;
 
 function int(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -60,11 +59,11 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   if (!url || !/^rediss?:\/\/\S+$/.test(url))
     throw new UsageError(`--queue redis://HOST:PORT is required\n${WORKER_USAGE}`);
   const device = values.device ?? 'cpu';
-  const m = DEVICE.exec(device);
-  if (!m) throw new UsageError(`--device must be cpu, cuda, cuda:N or webgpu, got "${device}"`);
-  const kind = m[1]!.startsWith('cuda') ? 'cuda' : (m[1] as 'cpu' | 'webgpu');
+  const entry = parseDeviceEntry(device);
+  if (!entry) throw new UsageError(`--device must be cpu, cuda, cuda:N or webgpu, got "${device}"`);
+  const kind = entry.kind;
   // Set before the engine starts CUDA in this process: the worker then sees exactly its GPU, as device 0.
-  if (m[3] !== undefined) process.env.CUDA_VISIBLE_DEVICES = m[3];
+  if (entry.index !== undefined) process.env.CUDA_VISIBLE_DEVICES = entry.index;
   const dirs = dataDirs(values);
   const id = values.id ?? `${hostname()}-${process.pid}`;
   if (!/^[A-Za-z0-9._:-]{1,100}$/.test(id)) throw new UsageError(`--id takes letters, digits, . _ : -, got "${id}"`);

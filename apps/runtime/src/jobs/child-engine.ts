@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Workflow } from '@sdflow/nodes/graph/workflow.ts';
+import { parseDeviceEntry } from '../engine/device-entry.ts';
 import type { EngineEvent, EngineSnapshot } from '../engine/engine.ts';
 import type { BackendStats, ModuleSpec } from '../engine/messages.ts';
 import type { FromHost, ToHost } from './engine-host-messages.ts';
@@ -98,9 +99,9 @@ export class ChildEngine implements EngineLike {
   }
 
   private spawn(): Promise<void> {
-    const [kind, index] = this.opts.device.split(':');
+    const index = parseDeviceEntry(this.opts.device)?.index;
     const env = { ...process.env };
-    if (kind === 'cuda' && index !== undefined) env.CUDA_VISIBLE_DEVICES = index;
+    if (index !== undefined) env.CUDA_VISIBLE_DEVICES = index;
     const child = fork(HOST, [], { env, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     return new Promise((resolve, reject) => {

@@ -405,8 +405,11 @@ export class JobStore {
   }
 }
 
+/** A history page's `next`: the last run's end time and sequence number. */
+export const HISTORY_CURSOR = /^(\d{1,16})\.(\d{1,16})$/;
+
 function parseCursor(text: string): { finishedAt: number; seq: number } {
-  const m = /^(\d{1,16})\.(\d{1,16})$/.exec(text);
+  const m = HISTORY_CURSOR.exec(text);
   if (!m)
     throw new JobStoreError(`"before" must be a cursor from a previous page's "next", got "${text.slice(0, 40)}"`);
   return { finishedAt: Number(m[1]), seq: Number(m[2]) };

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogJson } from '@sdflow/nodes/catalog-json.ts';
 import { importPngText } from '@sdflow/nodes/comfy/import-document.ts';
 import { z } from 'zod';
+import { HISTORY_CURSOR } from '../jobs/job-store.ts';
 import { listExampleWorkflows } from './example-workflows.ts';
 import { HttpError, readBody, readJson, sendJson } from './http-io.ts';
 import { saveInputImage } from './input-upload.ts';
@@ -111,7 +112,7 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     handler: async (_req, res, ctx, _p, url) => {
       const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), ctx.limits.maxHistory);
       const before = url.searchParams.get('before') ?? undefined;
-      if (before !== undefined && !/^\d{1,16}\.\d{1,16}$/.test(before)) {
+      if (before !== undefined && !HISTORY_CURSOR.test(before)) {
         throw new HttpError(400, 'badCursor', '"before" must be the "next" cursor of a previous history page');
       }
       sendJson(res, 200, ctx.service.history({ limit, ...(before === undefined ? {} : { before }) }));

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDirs } from '../cli/data-dirs.ts';
 import { UsageError } from '../cli/exit-codes.ts';
+import { parseDeviceEntry } from '../engine/device-entry.ts';
 import { ServeConfigError, type ServeOptions, serve } from './serve.ts';
 
 // `sdflow serve [options]`: parses the command line, starts the server, prints where it listens, and runs
@@ -31,7 +32,6 @@ export const SERVE_USAGE = `usage: sdflow serve [options]
 `;
 
 const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
-const DEVICE_ENTRY = /^(cpu|webgpu|cuda(:\d{1,2})?)$/;
 const DEFAULT_GRACE_S = 10;
 
 export interface ServeCommandOptions extends ServeOptions {
@@ -69,7 +69,7 @@ export function parseServeArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   const maxRunWork = positiveInt('max-run-work', values['max-run-work']);
   const token = values.token ?? (env.SDFLOW_TOKEN || undefined);
   const devices = values.devices?.split(',').map((d) => d.trim());
-  const badDevice = devices?.find((d) => !DEVICE_ENTRY.test(d));
+  const badDevice = devices?.find((d) => parseDeviceEntry(d) === undefined);
   if (badDevice !== undefined) {
     throw new UsageError(`--devices takes a comma-separated list of cpu, cuda, cuda:N or webgpu, got "${badDevice}"`);
   }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Catalog } from '@sdflow/nodes/catalog.ts';
 import type { AvailableModels } from '@sdflow/nodes/graph/model-problems.ts';
 import { type BackendOptions, backendSpec } from '../engine/backend-spec.ts';
+import { parseDeviceEntry } from '../engine/device-entry.ts';
 import { Engine } from '../engine/engine.ts';
 import type { ModuleSpec } from '../engine/messages.ts';
 import { ChildEngine } from '../jobs/child-engine.ts';
@@ -109,13 +110,14 @@ export async function startRunner(opts: RunnerOptions, ctx: RunnerContext): Prom
 
 /** The backend the engines load: the given factory, or the ONNX backend on the device's kind. */
 function backendFor(opts: RunnerOptions, ctx: RunnerContext, device: string): ModuleSpec {
-  const kind = device.split(':')[0];
+  // `auto` (or nothing) leaves the device to the backend.
+  const kind = parseDeviceEntry(device)?.kind;
   const options: BackendOptions & { cacheDir: string } = {
     modelsDir: ctx.modelsDir,
     outputDir: ctx.outputDir,
     inputDir: ctx.inputDir,
     cacheDir: path.resolve(opts.cacheDir),
-    ...(kind === 'cpu' || kind === 'cuda' || kind === 'webgpu' ? { device: kind } : {}),
+    ...(kind === undefined ? {} : { device: kind }),
   };
   return opts.backend ?? backendSpec(options);
 }
